@@ -1,0 +1,148 @@
+import keras
+from keras import ops
+
+from keras_gmlp.layers.drop_path import DropPath
+from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
+
+
+@keras.saving.register_keras_serializable(package="keras_gmlp")
+class GMLPBlock(keras.layers.Layer):
+    """A gMLP block: a residual channel MLP gated across tokens.
+
+    Computes
+    `x + drop_path(proj_out(SGU(gelu(proj_in(LayerNorm(x))))))`, where
+    `proj_in` widens the channels to `intermediate_dim`, the
+    `SpatialGatingUnit` halves them, and `proj_out` returns to the input
+    width. GELU is the exact (erf) form. As in timm, dropout follows the
+    GELU and `proj_out`.
+
+    Args:
+        intermediate_dim: int. The width after `proj_in`. Must be even: the
+            gating unit splits it into halves.
+        sequence_length: int. The longest sequence the block accepts. If
+            `None`, the length of the first input it is built on.
+        causal: bool. Passed to `SpatialGatingUnit`.
+        spatial_weights: `"dense"` or `"toeplitz"`. Passed to
+            `SpatialGatingUnit`.
+        heads: int. Passed to `SpatialGatingUnit`.
+        attention_dim: int or `None`. aMLP's tiny attention size, passed to
+            `SpatialGatingUnit`. The attention reads the normalised block
+            input.
+        dropout: float. Dropout rate after the GELU and after `proj_out`.
+        drop_path_rate: float. Stochastic depth: the probability of dropping
+            the residual branch in training. Off at inference.
+        layer_norm_epsilon: float. Epsilon of the block's LayerNorm.
+        gate_layer_norm_epsilon: float. Epsilon of the LayerNorm inside the
+            gating unit (timm uses 1e-5 there and 1e-6 elsewhere).
+        **kwargs: other keyword arguments passed to `keras.layers.Layer`,
+            such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, length, hidden_dim)`.
+        padding_mask: optional boolean tensor of shape `(batch, length)`,
+            `True` at real tokens.
+        training: bool. Whether dropout and drop path are active.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_gmlp
+
+    block = keras_gmlp.layers.GMLPBlock(intermediate_dim=96)
+    block(np.ones((2, 16, 32), "float32")).shape  # (2, 16, 32)
+    ```
+    """
+
+    def __init__(
+        self,
+        intermediate_dim,
+        sequence_length=None,
+        causal=False,
+        spatial_weights="dense",
+        heads=1,
+        attention_dim=None,
+        dropout=0.0,
+        drop_path_rate=0.0,
+        layer_norm_epsilon=1e-6,
+        gate_layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.intermediate_dim = intermediate_dim
+        self.sequence_length = sequence_length
+        self.causal = causal
+        self.spatial_weights = spatial_weights
+        self.heads = heads
+        self.attention_dim = attention_dim
+        self.dropout = dropout
+        self.drop_path_rate = drop_path_rate
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.gate_layer_norm_epsilon = gate_layer_norm_epsilon
+
+        self.layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
+        )
+        self.proj_in = keras.layers.Dense(
+            intermediate_dim, dtype=self.dtype_policy, name="proj_in"
+        )
+        self.spatial_gating_unit = SpatialGatingUnit(
+            sequence_length=sequence_length,
+            causal=causal,
+            spatial_weights=spatial_weights,
+            heads=heads,
+            attention_dim=attention_dim,
+            layer_norm_epsilon=gate_layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="spatial_gating_unit",
+        )
+        self.dropout_layer = keras.layers.Dropout(
+            dropout, dtype=self.dtype_policy, name="dropout"
+        )
+        self.drop_path = DropPath(
+            drop_path_rate, dtype=self.dtype_policy, name="drop_path"
+        )
+        self.proj_out = None
+
+    def build(self, inputs_shape, padding_mask_shape=None):
+        hidden_dim = inputs_shape[-1]
+        self.layer_norm.build(inputs_shape)
+        self.proj_in.build(inputs_shape)
+        self.spatial_gating_unit.build(
+            (*inputs_shape[:-1], self.intermediate_dim),
+            attention_inputs_shape=inputs_shape,
+        )
+        self.proj_out = keras.layers.Dense(
+            hidden_dim, dtype=self.dtype_policy, name="proj_out"
+        )
+        self.proj_out.build((*inputs_shape[:-1], self.intermediate_dim // 2))
+
+    def call(self, inputs, padding_mask=None, training=None):
+        normalized = self.layer_norm(inputs)
+        x = ops.gelu(self.proj_in(normalized), approximate=False)
+        x = self.dropout_layer(x, training=training)
+        x = self.spatial_gating_unit(
+            x, padding_mask=padding_mask, attention_inputs=normalized
+        )
+        x = self.dropout_layer(self.proj_out(x), training=training)
+        return inputs + self.drop_path(x, training=training)
+
+    def compute_output_shape(self, inputs_shape, padding_mask_shape=None):
+        return inputs_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "intermediate_dim": self.intermediate_dim,
+                "sequence_length": self.sequence_length,
+                "causal": self.causal,
+                "spatial_weights": self.spatial_weights,
+                "heads": self.heads,
+                "attention_dim": self.attention_dim,
+                "dropout": self.dropout,
+                "drop_path_rate": self.drop_path_rate,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "gate_layer_norm_epsilon": self.gate_layer_norm_epsilon,
+            }
+        )
+        return config

@@ -1,0 +1,70 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_gmlp")
+class PatchEmbedding(keras.layers.Layer):
+    """Cuts an image into square patches and embeds each as one token.
+
+    A convolution with kernel = stride = `patch_size` embeds the patches;
+    the resulting grid is flattened row by row, so token `r * columns + c`
+    is the patch at row `r`, column `c` (the order timm uses).
+
+    Args:
+        hidden_dim: int. The size of each token embedding.
+        patch_size: int. The side of the square patches. The image height
+            and width must both be multiples of it.
+        **kwargs: other keyword arguments passed to `keras.layers.Layer`,
+            such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, height, width, channels)`.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_gmlp
+
+    layer = keras_gmlp.layers.PatchEmbedding(hidden_dim=32, patch_size=8)
+    layer(np.ones((2, 32, 32, 3), "float32")).shape  # (2, 16, 32)
+    ```
+    """
+
+    def __init__(self, hidden_dim, patch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.patch_size = patch_size
+        self.projection = keras.layers.Conv2D(
+            hidden_dim,
+            kernel_size=patch_size,
+            strides=patch_size,
+            data_format="channels_last",
+            dtype=self.dtype_policy,
+            name="projection",
+        )
+
+    def build(self, inputs_shape):
+        image_size = tuple(inputs_shape[1:3])
+        if any(side is None or side % self.patch_size for side in image_size):
+            raise ValueError(
+                "PatchEmbedding expects an image height and width that are "
+                f"fixed multiples of the patch size {self.patch_size}. "
+                f"Received image size {image_size}"
+            )
+        self.projection.build(inputs_shape)
+
+    def call(self, inputs):
+        patches = self.projection(inputs)
+        grid_height, grid_width = patches.shape[1], patches.shape[2]
+        return ops.reshape(patches, (-1, grid_height * grid_width, self.hidden_dim))
+
+    def compute_output_shape(self, inputs_shape):
+        height, width = inputs_shape[1:3]
+        num_patches = (height // self.patch_size) * (width // self.patch_size)
+        return (inputs_shape[0], num_patches, self.hidden_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"hidden_dim": self.hidden_dim, "patch_size": self.patch_size})
+        return config
+

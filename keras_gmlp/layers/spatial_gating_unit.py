@@ -1,0 +1,199 @@
+import keras
+from keras import ops
+
+from keras_gmlp.layers.tiny_attention import TinyAttention
+
+SPATIAL_WEIGHTS = ("dense", "toeplitz")
+
+
+@keras.saving.register_keras_serializable(package="keras_gmlp")
+class SpatialGatingUnit(keras.layers.Layer):
+    """The Spatial Gating Unit (SGU) of gMLP, mapping `2e` channels to `e`.
+
+    The input channels are split into halves `u` (first) and `v` (second).
+    `v` is layer-normalised and mixed across tokens by a learned projection,
+    `v' = W v + b`, where `W` is `n x n` over the token axis and `b` has one
+    entry per token. The output is `u * v'`. `W` starts near zero and `b` at
+    one, so a fresh unit passes `u` through and a fresh gMLP block is a plain
+    feed-forward network, as the paper prescribes.
+
+    Args:
+        sequence_length: int. The longest sequence the unit accepts, which
+            sets the size of `W`. If `None`, it is the length of the first
+            input the unit is built on. Shorter sequences use the leading
+            `m x m` part of `W`.
+        causal: bool. If `True`, position `t` only sees positions `<= t`:
+            `W` is masked to its lower triangle.
+        spatial_weights: `"dense"` for a free `n x n` matrix, or
+            `"toeplitz"` for a shift-invariant one with `2n - 1` parameters,
+            `W[i, j] = w[i - j]`.
+        heads: int. Multi-head gating: the `e` gated channels are split into
+            `heads` groups, each mixed by its own `W` and `b`.
+        attention_dim: int or `None`. If set, aMLP: a single-head
+            `TinyAttention` of this size reads `attention_inputs` (the gMLP
+            block's normalised input) and is added to `v'` before the
+            product. `None` or `0` turns it off.
+        layer_norm_epsilon: float. Epsilon of the LayerNorm on `v`.
+        **kwargs: other keyword arguments passed to `keras.layers.Layer`,
+            such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, length, 2 * e)`.
+        padding_mask: optional boolean tensor of shape `(batch, length)`,
+            `True` at real tokens. Padded tokens then change no output at a
+            real token, neither through `W` nor through the tiny attention.
+        attention_inputs: optional float tensor of shape
+            `(batch, length, channels)` read by the tiny attention. Defaults
+            to `inputs`.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_gmlp
+
+    sgu = keras_gmlp.layers.SpatialGatingUnit(causal=True, heads=2)
+    sgu(np.ones((2, 16, 64), "float32")).shape  # (2, 16, 32)
+    ```
+    """
+
+    def __init__(
+        self,
+        sequence_length=None,
+        causal=False,
+        spatial_weights="dense",
+        heads=1,
+        attention_dim=None,
+        layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if spatial_weights not in SPATIAL_WEIGHTS:
+            raise ValueError(
+                f"`spatial_weights` must be one of {SPATIAL_WEIGHTS}. "
+                f"Received: spatial_weights={spatial_weights!r}"
+            )
+        if heads < 1:
+            raise ValueError(f"`heads` must be at least 1. Received: heads={heads}")
+        self.sequence_length = sequence_length
+        self.causal = causal
+        self.spatial_weights = spatial_weights
+        self.heads = heads
+        self.attention_dim = attention_dim
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
+        )
+        self.tiny_attention = None
+
+    def build(self, inputs_shape, padding_mask_shape=None, attention_inputs_shape=None):
+        channels = inputs_shape[-1]
+        if channels is None or channels % (2 * self.heads):
+            raise ValueError(
+                "SpatialGatingUnit splits its input channels into halves `u` "
+                f"and `v`, and `v` into {self.heads} head(s), so it expects a "
+                f"channel count divisible by {2 * self.heads}. Received input "
+                f"shape {inputs_shape}"
+            )
+        self.max_length = self.sequence_length or inputs_shape[1]
+        if self.max_length is None:
+            raise ValueError(
+                "SpatialGatingUnit needs a fixed sequence length to size its "
+                "spatial weights: pass `sequence_length`. Received input shape "
+                f"{inputs_shape}"
+            )
+        self._check_length(inputs_shape[1])
+        gate_dim = channels // 2
+        self.layer_norm.build((*inputs_shape[:-1], gate_dim))
+        kernel_size = {
+            "dense": (self.max_length, self.max_length),
+            "toeplitz": (2 * self.max_length - 1,),
+        }[self.spatial_weights]
+        # Near-zero W and unit b make a fresh unit pass `u` through; timm
+        # draws W from the same N(0, 1e-6).
+        self.spatial_kernel = self.add_weight(
+            name="spatial_kernel",
+            shape=(self.heads, *kernel_size),
+            initializer=keras.initializers.RandomNormal(stddev=1e-6),
+        )
+        self.spatial_bias = self.add_weight(
+            name="spatial_bias",
+            shape=(self.heads, self.max_length),
+            initializer="ones",
+        )
+        if self.attention_dim:
+            self.tiny_attention = TinyAttention(
+                self.attention_dim,
+                gate_dim,
+                causal=self.causal,
+                dtype=self.dtype_policy,
+                name="tiny_attention",
+            )
+            self.tiny_attention.build(attention_inputs_shape or inputs_shape)
+
+    def call(self, inputs, padding_mask=None, attention_inputs=None):
+        self._check_length(inputs.shape[1])
+        u, v = ops.split(inputs, 2, axis=-1)
+        v = self.layer_norm(v)
+        if padding_mask is not None:
+            v = v * ops.cast(padding_mask, v.dtype)[:, :, None]
+        gate = self._spatial_projection(v)
+        if self.tiny_attention is not None:
+            if attention_inputs is None:
+                attention_inputs = inputs
+            gate = gate + self.tiny_attention(
+                attention_inputs, padding_mask=padding_mask
+            )
+        return u * gate
+
+    def spatial_matrix(self, length=None):
+        """The token-mixing matrices `W`, of shape `(heads, length, length)`.
+
+        Args:
+            length: int. The sequence length; defaults to the longest one.
+        """
+        length = self.max_length if length is None else length
+        if self.spatial_weights == "dense":
+            kernel = self.spatial_kernel[:, :length, :length]
+        else:
+            positions = ops.arange(length)
+            offsets = positions[:, None] - positions[None, :] + self.max_length - 1
+            kernel = ops.take(self.spatial_kernel, offsets, axis=1)
+        if self.causal:
+            kernel = kernel * ops.tril(ops.ones((length, length), kernel.dtype))
+        return kernel
+
+    def _spatial_projection(self, v):
+        """`W v + b` over the token axis, one `W` and `b` per head."""
+        batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+        v = ops.reshape(v, (batch_size, length, self.heads, -1))
+        bias = ops.transpose(self.spatial_bias[:, :length])
+        mixed = ops.einsum("hij,bjhc->bihc", self.spatial_matrix(length), v)
+        mixed = mixed + bias[:, :, None]
+        return ops.reshape(mixed, (batch_size, length, -1))
+
+    def _check_length(self, length):
+        if length is not None and length > self.max_length:
+            raise ValueError(
+                f"SpatialGatingUnit was built for sequences of at most "
+                f"{self.max_length} tokens. Received a sequence of {length} "
+                "tokens"
+            )
+
+    def compute_output_shape(
+        self, inputs_shape, padding_mask_shape=None, attention_inputs_shape=None
+    ):
+        return (*inputs_shape[:-1], inputs_shape[-1] // 2)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sequence_length": self.sequence_length,
+                "causal": self.causal,
+                "spatial_weights": self.spatial_weights,
+                "heads": self.heads,
+                "attention_dim": self.attention_dim,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+            }
+        )
+        return config

@@ -1,0 +1,79 @@
+"""Checks shared by the layer and model tests, on every backend."""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def to_numpy(x):
+    return ops.convert_to_numpy(ops.cast(x, "float32"))
+
+
+def assert_config_round_trip(layer):
+    config = layer.get_config()
+    restored = layer.__class__.from_config(config)
+    assert restored.get_config() == config
+
+
+def assert_saving_round_trip(model, inputs, tmp_path):
+    """`.keras` save and load give the same outputs."""
+    path = tmp_path / "model.keras"
+    expected = to_numpy(model(inputs))
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(to_numpy(restored(inputs)), expected, atol=1e-6)
+
+
+def gradients(model, inputs, **call_kwargs):
+    """Gradients of a scalar loss w.r.t. `model.trainable_variables`.
+
+    The loss is nonlinear in the outputs so that no weight gets a zero
+    gradient from symmetry alone (a plain sum would, through a LayerNorm).
+    """
+
+    def loss_of(outputs):
+        return ops.sum(ops.sin(3.0 * ops.cast(outputs, "float32")))
+
+    model(inputs, **call_kwargs)  # builds the weights of an unbuilt layer
+    backend = keras.backend.backend()
+    variables = model.trainable_variables
+    if backend == "jax":
+        import jax
+
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def loss_fn(trainable):
+            outputs, _ = model.stateless_call(
+                trainable, non_trainable, inputs, **call_kwargs
+            )
+            return loss_of(outputs)
+
+        grads = jax.grad(loss_fn)([v.value for v in variables])
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = loss_of(model(inputs, **call_kwargs))
+        grads = tape.gradient(loss, [v.value for v in variables])
+    else:
+        for variable in variables:
+            variable.value.grad = None
+        loss_of(model(inputs, **call_kwargs)).backward()
+        grads = [v.value.grad for v in variables]
+    return {v.path: g for v, g in zip(variables, grads, strict=True)}
+
+
+def assert_gradients_reach_every_weight(model, inputs, **call_kwargs):
+    grads = gradients(model, inputs, **call_kwargs)
+    assert grads, "the model has no trainable weights"
+    unreached = [
+        path
+        for path, grad in grads.items()
+        if grad is None or not np.any(to_numpy(grad))
+    ]
+    assert not unreached, f"no gradient reaches {unreached}"
+
+
+def assert_finite_with_dtype(outputs, dtype):
+    assert keras.backend.standardize_dtype(outputs.dtype) == dtype
+    assert np.all(np.isfinite(to_numpy(outputs)))
