@@ -1,6 +1,7 @@
 """gMLP ("Pay Attention to MLPs", Liu et al., 2021) for Keras 3 and keras-hub."""
 
-from keras_gmlp import layers, models
+from keras_gmlp import layers
+from keras_gmlp import models
 from keras_gmlp.version import __version__
 
 __all__ = ["__version__", "layers", "models"]

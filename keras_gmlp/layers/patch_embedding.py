@@ -67,4 +67,3 @@ class PatchEmbedding(keras.layers.Layer):
         config = super().get_config()
         config.update({"hidden_dim": self.hidden_dim, "patch_size": self.patch_size})
         return config
-

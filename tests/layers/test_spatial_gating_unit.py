@@ -69,9 +69,7 @@ def test_output_shape(kwargs):
 @pytest.mark.parametrize("heads", [1, 2])
 @pytest.mark.parametrize("length", [LENGTH, 5])
 def test_matches_numpy_reference(spatial_weights, causal, heads, length):
-    unit = randomized_unit(
-        spatial_weights=spatial_weights, causal=causal, heads=heads
-    )
+    unit = randomized_unit(spatial_weights=spatial_weights, causal=causal, heads=heads)
     x = random_inputs(length)
     np.testing.assert_allclose(
         to_numpy(unit(x)), reference_output(unit, x), rtol=1e-4, atol=1e-4
@@ -173,9 +171,7 @@ def test_saving_round_trip(kwargs, tmp_path):
     [("bfloat16", "bfloat16"), ("mixed_bfloat16", "bfloat16")],
 )
 def test_dtype_policies(policy, output_dtype):
-    unit = SpatialGatingUnit(
-        causal=True, heads=2, attention_dim=4, dtype=policy
-    )
+    unit = SpatialGatingUnit(causal=True, heads=2, attention_dim=4, dtype=policy)
     outputs = unit(random_inputs())
     assert_finite_with_dtype(outputs, output_dtype)
     assert unit.spatial_kernel.dtype == unit.dtype_policy.variable_dtype
