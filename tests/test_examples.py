@@ -1,0 +1,32 @@
+"""The README's quick start and every public docstring example run."""
+
+import inspect
+import pathlib
+import re
+
+import pytest
+
+import keras_gmlp
+
+CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+PUBLIC_CLASSES = [
+    getattr(module, name)
+    for module in (keras_gmlp.layers, keras_gmlp.models)
+    for name in module.__all__
+]
+
+
+def test_readme_quick_start_runs():
+    readme = pathlib.Path(__file__).parents[1] / "README.md"
+    blocks = CODE_BLOCK.findall(readme.read_text())
+    assert blocks
+    for block in blocks:
+        exec(block, {})
+
+
+@pytest.mark.parametrize("cls", PUBLIC_CLASSES, ids=lambda cls: cls.__name__)
+def test_docstring_example_runs(cls):
+    docstring = inspect.getdoc(cls)
+    assert "Args:" in docstring
+    (example,) = CODE_BLOCK.findall(docstring)
+    exec(example, {})
