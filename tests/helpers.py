@@ -9,6 +9,21 @@ def to_numpy(x):
     return ops.convert_to_numpy(ops.cast(x, "float32"))
 
 
+def randomize_weights(layer, scale=0.5, offset=0.0, seed=1):
+    """Gives every weight random values, so that no term hides at zero."""
+    rng = np.random.default_rng(seed)
+    for variable in layer.weights:
+        variable.assign(offset + scale * rng.normal(size=variable.shape))
+    return layer
+
+
+def masked_sequence_model(layer, length, channels):
+    """A functional model of `layer(x, padding_mask=mask)`, for saving tests."""
+    x = keras.Input((length, channels))
+    mask = keras.Input((length,), dtype="bool")
+    return keras.Model([x, mask], layer(x, padding_mask=mask))
+
+
 def assert_config_round_trip(layer):
     config = layer.get_config()
     restored = layer.__class__.from_config(config)

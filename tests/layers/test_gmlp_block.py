@@ -1,4 +1,3 @@
-import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -8,6 +7,8 @@ from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import masked_sequence_model
+from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
 
 BATCH, LENGTH, HIDDEN, INTERMEDIATE = 2, 8, 8, 24
@@ -26,10 +27,7 @@ def random_inputs(length=LENGTH, seed=0):
 def randomized_block(**kwargs):
     block = GMLPBlock(INTERMEDIATE, **kwargs)
     block.build((None, LENGTH, HIDDEN))
-    rng = np.random.default_rng(1)
-    for variable in block.weights:
-        variable.assign(rng.normal(size=variable.shape) * 0.5)
-    return block
+    return randomize_weights(block)
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
@@ -124,12 +122,8 @@ def test_config_round_trip():
 
 
 def test_saving_round_trip(tmp_path):
-    x = keras.Input((LENGTH, HIDDEN))
-    mask = keras.Input((LENGTH,), dtype="bool")
     block = GMLPBlock(INTERMEDIATE, heads=2, attention_dim=4)
-    model = keras.Model([x, mask], block(x, padding_mask=mask))
-    for variable in block.weights:
-        variable.assign(np.random.default_rng(2).normal(size=variable.shape))
+    model = randomize_weights(masked_sequence_model(block, LENGTH, HIDDEN))
     mask_values = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
     assert_saving_round_trip(model, [random_inputs(), mask_values], tmp_path)
 

@@ -7,6 +7,8 @@ from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import masked_sequence_model
+from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
 
 BATCH, LENGTH, CHANNELS = 2, 8, 16
@@ -31,10 +33,7 @@ def randomized_unit(**kwargs):
     """A built unit whose every weight is random, so no term hides at zero."""
     unit = SpatialGatingUnit(**kwargs)
     unit.build((None, LENGTH, CHANNELS))
-    rng = np.random.default_rng(1)
-    for variable in unit.weights:
-        variable.assign(rng.normal(size=variable.shape) * 0.5 + 0.5)
-    return unit
+    return randomize_weights(unit, offset=0.5)
 
 
 def reference_output(unit, x):
@@ -156,12 +155,8 @@ def test_config_round_trip():
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
 def test_saving_round_trip(kwargs, tmp_path):
-    x = keras.Input((LENGTH, CHANNELS))
-    mask = keras.Input((LENGTH,), dtype="bool")
     unit = SpatialGatingUnit(causal=True, **kwargs)
-    model = keras.Model([x, mask], unit(x, padding_mask=mask))
-    for variable in unit.weights:  # random, so that a lost weight shows
-        variable.assign(np.random.default_rng(2).normal(size=variable.shape))
+    model = randomize_weights(masked_sequence_model(unit, LENGTH, CHANNELS))
     mask_values = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
     assert_saving_round_trip(model, [random_inputs(), mask_values], tmp_path)
 

@@ -7,6 +7,7 @@ from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
 
 TINY = {
@@ -80,9 +81,7 @@ def test_config_round_trip():
 
 
 def test_saving_round_trip(tmp_path):
-    backbone = GMLPBackbone(**TINY)
-    for variable in backbone.weights:  # random, so that a lost weight shows
-        variable.assign(np.random.default_rng(3).normal(size=variable.shape))
+    backbone = randomize_weights(GMLPBackbone(**TINY))
     assert_saving_round_trip(backbone, random_images(), tmp_path)
 
 

@@ -6,6 +6,7 @@ from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
 
 MAX_LENGTH = 12
@@ -35,11 +36,7 @@ def token_inputs(length=MAX_LENGTH, real_length=None, pad_id=0, seed=0):
 
 
 def randomized_backbone(**kwargs):
-    backbone = GMLPTextBackbone(**TINY, **kwargs)
-    rng = np.random.default_rng(1)
-    for variable in backbone.weights:  # random, so that no term hides at zero
-        variable.assign(rng.normal(size=variable.shape) * 0.5)
-    return backbone
+    return randomize_weights(GMLPTextBackbone(**TINY, **kwargs))
 
 
 @pytest.mark.parametrize("length", [MAX_LENGTH, 5])
