@@ -2,6 +2,10 @@
 
 from keras_gmlp import layers
 from keras_gmlp import models
+from keras_gmlp.models import GMLPClassifier
+from keras_gmlp.models.gmlp_presets import PRESETS
 from keras_gmlp.version import __version__
 
-__all__ = ["__version__", "layers", "models"]
+presets = PRESETS
+
+__all__ = ["GMLPClassifier", "__version__", "layers", "models", "presets"]

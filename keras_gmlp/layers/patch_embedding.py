@@ -54,6 +54,13 @@ class PatchEmbedding(keras.layers.Layer):
         self.projection.build(inputs_shape)
 
     def call(self, inputs):
+        channels = self.projection.kernel.shape[2]
+        if inputs.shape[-1] != channels:
+            raise ValueError(
+                f"PatchEmbedding expects images with {channels} channels, of "
+                f"shape (batch, height, width, {channels}). Received shape "
+                f"{tuple(inputs.shape)}"
+            )
         patches = self.projection(inputs)
         grid_height, grid_width = patches.shape[1], patches.shape[2]
         return ops.reshape(patches, (-1, grid_height * grid_width, self.hidden_dim))

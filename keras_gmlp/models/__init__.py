@@ -1,6 +1,27 @@
-"""gMLP backbones built on `keras_hub.models.Backbone`."""
+"""gMLP backbones and tasks built on keras-hub's public base classes."""
 
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
+from keras_gmlp.models.gmlp_classifier import GMLPClassifier
+from keras_gmlp.models.gmlp_image_classifier import GMLPImageClassifier
+from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
+    GMLPImageClassifierPreprocessor,
+)
+from keras_gmlp.models.gmlp_image_converter import GMLPImageConverter
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
+from keras_gmlp.models.gmlp_text_classifier import GMLPTextClassifier
+from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
+    GMLPTextClassifierPreprocessor,
+)
+from keras_gmlp.models.gmlp_tokenizer import GMLPTokenizer
 
-__all__ = ["GMLPBackbone", "GMLPTextBackbone"]
+__all__ = [
+    "GMLPBackbone",
+    "GMLPClassifier",
+    "GMLPImageClassifier",
+    "GMLPImageClassifierPreprocessor",
+    "GMLPImageConverter",
+    "GMLPTextBackbone",
+    "GMLPTextClassifier",
+    "GMLPTextClassifierPreprocessor",
+    "GMLPTokenizer",
+]

@@ -3,10 +3,11 @@ import keras_hub
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
+from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPBackbone(keras_hub.models.Backbone):
+class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
     """The gMLP vision backbone of "Pay Attention to MLPs".
 
     Embeds non-overlapping patches of the image as tokens, runs them through
@@ -57,6 +58,8 @@ class GMLPBackbone(keras_hub.models.Backbone):
     backbone(np.ones((1, 32, 32, 3), "float32")).shape  # (1, 16, 32)
     ```
     """
+
+    modality = "image"
 
     def __init__(
         self,

@@ -2,10 +2,11 @@ import keras
 import keras_hub
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
+from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPTextBackbone(keras_hub.models.Backbone):
+class GMLPTextBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
     """The gMLP (and aMLP) text encoder of "Pay Attention to MLPs".
 
     Embeds token ids and runs them through `num_layers` `GMLPBlock`s and a
@@ -59,6 +60,8 @@ class GMLPTextBackbone(keras_hub.models.Backbone):
     backbone(inputs).shape  # (1, 5, 32)
     ```
     """
+
+    modality = "text"
 
     def __init__(
         self,

@@ -34,6 +34,13 @@ def test_image_size_not_divisible_by_patch_raises():
         PatchEmbedding(hidden_dim=5, patch_size=4)(random_images(width=10))
 
 
+def test_wrong_channel_count_raises():
+    layer = PatchEmbedding(hidden_dim=5, patch_size=4)
+    layer(random_images())
+    with pytest.raises(ValueError, match=r"3 channels.*\(2, 12, 8, 1\)"):
+        layer(random_images()[..., :1])
+
+
 def test_config_round_trip():
     assert_config_round_trip(PatchEmbedding(hidden_dim=5, patch_size=4, name="p"))
 

@@ -1,0 +1,58 @@
+import pathlib
+
+import keras
+import keras_hub
+
+
+class GMLPClassifierHead:
+    """The head that the image and text classifiers share.
+
+    Pooled features go through dropout and a `Dense(num_classes)` layer.
+    Mixed into a `keras_hub.models.Task` subclass.
+    """
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        is_directory = pathlib.Path(preset).is_dir()
+        has_head = is_directory and (pathlib.Path(preset) / "task.json").exists()
+        if is_directory and not has_head and "num_classes" not in kwargs:
+            raise ValueError(
+                f"Preset '{preset}' holds no classification head, so "
+                f"{cls.__name__}.from_preset needs `num_classes`."
+            )
+        return super().from_preset(preset, **kwargs)
+
+    def _classifier_logits(self, pooled, num_classes, activation, dropout, head_dtype):
+        head_policy = head_dtype or self.backbone.dtype_policy
+        self.output_dropout = keras.layers.Dropout(
+            dropout, dtype=head_policy, name="output_dropout"
+        )
+        self.output_dense = keras.layers.Dense(
+            num_classes, activation=activation, dtype=head_policy, name="predictions"
+        )
+        return self.output_dense(self.output_dropout(pooled))
+
+    def _remember_head_config(self, num_classes, activation, dropout, head_dtype):
+        self.num_classes = num_classes
+        self.activation = activation
+        self.dropout = dropout
+        self.head_dtype = head_dtype
+
+    def get_config(self):
+        # `Task.get_config` on purpose: keras-hub's classifiers add the
+        # arguments of their own heads (pooling and the like).
+        config = keras_hub.models.Task.get_config(self)
+        head_dtype = self.head_dtype
+        if head_dtype is not None:
+            head_dtype = keras.dtype_policies.serialize(
+                keras.dtype_policies.get(head_dtype)
+            )
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "head_dtype": head_dtype,
+            }
+        )
+        return config

@@ -1,0 +1,79 @@
+import keras
+import keras_hub
+from keras import ops
+
+from keras_gmlp.models.gmlp_backbone import GMLPBackbone
+from keras_gmlp.models.gmlp_classifier_head import GMLPClassifierHead
+from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
+    GMLPImageClassifierPreprocessor,
+)
+from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+
+
+@keras.saving.register_keras_serializable(package="keras_gmlp")
+class GMLPImageClassifier(
+    GMLPPresetMixin,
+    GMLPDataLoaderMixin,
+    GMLPClassifierHead,
+    keras_hub.models.ImageClassifier,
+):
+    """An image classifier on a `GMLPBackbone`.
+
+    The head is timm's and the paper's: the mean of the token features,
+    optional dropout, then `Dense(num_classes)`. `fit`, `predict` and
+    `evaluate` take raw uint8 or float images (numpy, `tf.data.Dataset` or
+    a PyTorch `DataLoader`) and preprocess them with `preprocessor`.
+
+    Args:
+        backbone: a `keras_gmlp.models.GMLPBackbone`.
+        num_classes: int. The number of classes.
+        preprocessor: a `GMLPImageClassifierPreprocessor`, or `None` to feed
+            the backbone's inputs directly.
+        activation: `None` (logits, the default) or e.g. `"softmax"`.
+        dropout: float. Dropout rate before the classification layer.
+        head_dtype: dtype policy of the head; defaults to the backbone's.
+        **kwargs: other keyword arguments passed to
+            `keras_hub.models.ImageClassifier`, such as `name`.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_gmlp
+
+    backbone = keras_gmlp.models.GMLPBackbone(
+        num_layers=2,
+        hidden_dim=16,
+        intermediate_dim=64,
+        image_shape=(32, 32, 3),
+        patch_size=8,
+    )
+    classifier = keras_gmlp.models.GMLPImageClassifier(backbone, num_classes=4)
+    images = np.random.uniform(size=(8, 32, 32, 3)).astype("float32")
+    classifier.fit(images, np.arange(8) % 4, epochs=1, verbose=0)
+    classifier.predict(images, verbose=0).shape  # (8, 4)
+    ```
+    """
+
+    backbone_cls = GMLPBackbone
+    preprocessor_cls = GMLPImageClassifierPreprocessor
+
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        activation=None,
+        dropout=0.0,
+        head_dtype=None,
+        **kwargs,
+    ):
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        images = backbone.input
+        pooled = ops.mean(backbone(images), axis=1)
+        logits = self._classifier_logits(
+            pooled, num_classes, activation, dropout, head_dtype
+        )
+        keras_hub.models.Task.__init__(self, inputs=images, outputs=logits, **kwargs)
+        self._remember_head_config(num_classes, activation, dropout, head_dtype)

@@ -1,0 +1,201 @@
+import contextlib
+import json
+import pathlib
+import shutil
+import tempfile
+
+import keras
+
+from keras_gmlp.models.gmlp_presets import PRESET_FILES
+from keras_gmlp.models.gmlp_presets import PRESETS
+
+# The registered names of the backbones a preset may hold, and their modality.
+BACKBONE_MODALITIES = {
+    "keras_gmlp>GMLPBackbone": "image",
+    "keras_gmlp>GMLPTextBackbone": "text",
+}
+# Preset directories being written by an outer `save_to_preset`: a task saves
+# its backbone and preprocessor into the same staging directory.
+_STAGING_DIRECTORIES = set()
+
+
+class classproperty(property):  # noqa: N801 (named like `property`)
+    """A read-only property of the class."""
+
+    def __get__(self, _, owner):
+        return self.fget(owner)
+
+
+class GMLPPresetMixin:
+    """Named presets, safe loading and atomic saving for keras-hub classes.
+
+    Mixed in before the keras-hub base class. `from_preset` resolves the
+    names in `keras_gmlp.presets`, checks that the preset holds a gMLP model
+    of the class's modality (so no foreign object is deserialised), then
+    defers to keras-hub. `save_to_preset` writes to a staging directory and
+    renames it into place, so a failed save leaves no half-written preset.
+    """
+
+    @classproperty
+    def presets(cls):
+        """The named presets this class loads."""
+        modality = _modality_of(cls)
+        return {
+            name: preset
+            for name, preset in PRESETS.items()
+            if preset["modality"] == modality
+        }
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        loads_weights = issubclass(cls, keras.Model) and kwargs.get(
+            "load_weights", True
+        )
+        resolved = resolve_preset(preset, needs_weights=loads_weights)
+        modality = preset_modality(resolved)
+        if modality != _modality_of(cls):
+            raise ValueError(
+                f"{cls.__name__} loads {_modality_of(cls)} presets, but "
+                f"'{preset}' holds a {modality} model. Its presets: "
+                f"{sorted(cls.presets)}"
+            )
+        return super().from_preset(resolved, **kwargs)
+
+    def save_to_preset(self, preset_dir, **kwargs):
+        with staged_preset_directory(preset_dir) as staging:
+            super().save_to_preset(staging, **kwargs)
+
+
+def _modality_of(cls):
+    return (getattr(cls, "backbone_cls", None) or cls).modality
+
+
+def resolve_preset(preset, needs_weights=False):
+    """A named preset's directory or handle; other presets checked as given.
+
+    Raises a `ValueError` for an unknown name or directory, a directory
+    without `config.json`, or a named preset without weights when weights
+    are needed.
+    """
+    if not isinstance(preset, (str, pathlib.Path)):
+        raise ValueError(
+            "A preset is a name, a directory or a hf:// or kaggle:// handle. "
+            f"Received: {preset!r}"
+        )
+    preset = str(preset)
+    if preset in PRESETS:
+        return _named_preset(preset, needs_weights)
+    if "://" in preset:
+        return preset
+    directory = pathlib.Path(preset)
+    if not directory.is_dir():
+        raise ValueError(
+            f"Unknown preset '{preset}': it is not a named preset nor a "
+            f"directory. Named presets: {sorted(PRESETS)}"
+        )
+    if not (directory / "config.json").exists():
+        raise ValueError(
+            f"'{preset}' is not a preset directory: it has no config.json. "
+            "Presets are written by `save_to_preset`."
+        )
+    return preset
+
+
+def _named_preset(name, needs_weights):
+    preset = PRESETS[name]
+    if "handle" in preset:
+        return preset["handle"]
+    if needs_weights and not preset["has_weights"]:
+        with_weights = sorted(n for n, p in PRESETS.items() if p["has_weights"])
+        raise ValueError(
+            f"Preset '{name}' is an architecture that ships no weights. Pass "
+            "`load_weights=False` for a randomly initialised model, or use a "
+            f"preset with weights: {with_weights}"
+        )
+    return str(PRESET_FILES / name)
+
+
+def read_preset_config(preset):
+    """The `config.json` of a preset directory or hf:// or kaggle:// handle."""
+    scheme, _, handle = preset.rpartition("://")
+    if scheme == "hf":
+        import huggingface_hub
+
+        repo_id, _, revision = handle.partition("@")
+        path = huggingface_hub.hf_hub_download(
+            repo_id, "config.json", revision=revision or None
+        )
+    elif scheme == "kaggle":
+        import kagglehub
+
+        path = kagglehub.model_download(handle, "config.json")
+    elif scheme:
+        raise ValueError(
+            f"Unsupported preset scheme '{scheme}://' in '{preset}'. Use a "
+            "named preset, a directory, hf:// or kaggle://."
+        )
+    else:
+        path = pathlib.Path(preset) / "config.json"
+    return json.loads(pathlib.Path(path).read_text())
+
+
+def preset_modality(preset):
+    """`"image"` or `"text"`: the kind of gMLP backbone a preset holds."""
+    config = read_preset_config(preset)
+    registered_name = config.get("registered_name")
+    if registered_name not in BACKBONE_MODALITIES:
+        raise ValueError(
+            f"Preset '{preset}' does not hold a gMLP backbone: its config.json "
+            f"names {registered_name!r}, expected one of "
+            f"{sorted(BACKBONE_MODALITIES)}"
+        )
+    return BACKBONE_MODALITIES[registered_name]
+
+
+@contextlib.contextmanager
+def staged_preset_directory(preset_dir):
+    """Yields a staging directory that replaces `preset_dir` on success.
+
+    The staging directory starts as a copy of an existing preset, so saving a
+    part (a tokenizer, say) into a preset keeps the other parts. On failure
+    it is removed and `preset_dir` is left as it was.
+    """
+    target = pathlib.Path(preset_dir).absolute()
+    if str(target) in _STAGING_DIRECTORIES:
+        yield str(target)
+        return
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"Cannot save a preset to '{preset_dir}': it is a file.")
+    is_preset = (target / "config.json").exists()
+    if target.is_dir() and any(target.iterdir()) and not is_preset:
+        raise ValueError(
+            f"Cannot save a preset to '{preset_dir}': it is a non-empty "
+            "directory that is not a preset (it has no config.json). Pick an "
+            "empty or new directory."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent)
+    )
+    _STAGING_DIRECTORIES.add(str(staging))
+    try:
+        if target.is_dir():
+            shutil.copytree(target, staging, dirs_exist_ok=True)
+        yield str(staging)
+        _replace_directory(target, staging)
+    finally:
+        _STAGING_DIRECTORIES.discard(str(staging))
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_directory(target, replacement):
+    """Renames `replacement` to `target`, discarding an existing `target`."""
+    if target.exists():
+        discarded = pathlib.Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
+        )
+        target.rename(discarded / target.name)
+        replacement.rename(target)
+        shutil.rmtree(discarded)
+    else:
+        replacement.rename(target)

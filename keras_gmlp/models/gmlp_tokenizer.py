@@ -1,0 +1,53 @@
+import keras
+import keras_hub
+import numpy as np
+
+from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
+
+
+@keras.saving.register_keras_serializable(package="keras_gmlp")
+class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
+    """The WordPiece tokenizer of the gMLP text models.
+
+    A `keras_hub.tokenizers.WordPieceTokenizer` with BERT's special tokens,
+    `"[PAD]"`, `"[UNK]"`, `"[CLS]"`, `"[SEP]"` and `"[MASK]"`, which the
+    vocabulary must contain. Presets save the vocabulary as an asset.
+
+    Args:
+        vocabulary: a list of strings or the path of a vocabulary file, one
+            token per line.
+        lowercase: bool. Whether to lowercase the text first.
+        **kwargs: other arguments of `keras_hub.tokenizers.WordPieceTokenizer`.
+
+    Example:
+    ```python
+    import keras_gmlp
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocabulary += ["the", "quick", "brown", "fox", "."]
+    tokenizer = keras_gmlp.models.GMLPTokenizer(vocabulary=vocabulary)
+    tokenizer(["the quick brown fox.", "the fox"])
+    ```
+    """
+
+    backbone_cls = GMLPTextBackbone
+
+    def __init__(self, vocabulary=None, lowercase=True, **kwargs):
+        self._add_special_token("[CLS]", "cls_token")
+        self._add_special_token("[SEP]", "sep_token")
+        self._add_special_token("[PAD]", "pad_token")
+        self._add_special_token("[MASK]", "mask_token")
+        # keras-hub's packers and samplers look for start and end tokens.
+        self._add_special_token("[CLS]", "start_token")
+        self._add_special_token("[SEP]", "end_token")
+        super().__init__(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
+
+    def tokenize(self, inputs):
+        dtype = getattr(inputs, "dtype", None) or np.asarray(inputs).dtype
+        if getattr(dtype, "name", None) != "string" and dtype.kind not in "SUO":
+            raise ValueError(
+                "GMLPTokenizer expects text: a string, a list of strings or a "
+                f"string tensor. Received values of dtype {dtype}"
+            )
+        return super().tokenize(inputs)

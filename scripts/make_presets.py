@@ -1,0 +1,135 @@
+"""Writes the named presets that ship in `keras_gmlp/preset_files/`.
+
+Run from the repository root after changing a preset:
+
+    KERAS_BACKEND=torch python scripts/make_presets.py
+
+Architecture presets keep their configs, metadata and tokenizer assets and
+drop their weights; the tiny test presets keep seeded random weights. The
+WordPiece vocabularies are learned from the docstrings of the Python standard
+library, a corpus every machine has offline.
+"""
+
+import ast
+import pathlib
+import shutil
+import sys
+import sysconfig
+
+import keras
+import keras_hub
+import tensorflow as tf
+
+from keras_gmlp.models import GMLPBackbone
+from keras_gmlp.models import GMLPImageClassifierPreprocessor
+from keras_gmlp.models import GMLPImageConverter
+from keras_gmlp.models import GMLPTextBackbone
+from keras_gmlp.models import GMLPTextClassifierPreprocessor
+from keras_gmlp.models import GMLPTokenizer
+from keras_gmlp.models.gmlp_presets import PRESET_FILES
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+VISION = {"num_layers": 30, "image_shape": (224, 224, 3), "patch_size": 16}
+TEXT = {"max_sequence_length": 512}
+# timm's gMLP preprocessing: mean = std = 0.5, bicubic resize.
+IMAGENET_STYLE = {"scale": 2 / 255, "offset": -1.0, "interpolation": "bicubic"}
+
+IMAGE_PRESETS = {
+    "gmlp_ti16_224": dict(hidden_dim=128, intermediate_dim=768, **VISION),
+    "gmlp_s16_224": dict(
+        hidden_dim=256, intermediate_dim=1536, drop_path_rate=0.05, **VISION
+    ),
+    "gmlp_b16_224": dict(
+        hidden_dim=512, intermediate_dim=3072, drop_path_rate=0.2, **VISION
+    ),
+    "gmlp_tiny_image_test": dict(
+        num_layers=2,
+        hidden_dim=16,
+        intermediate_dim=64,
+        image_shape=(32, 32, 3),
+        patch_size=8,
+    ),
+}
+TEXT_PRESETS = {
+    "gmlp_base_en": dict(num_layers=48, hidden_dim=512, intermediate_dim=3072, **TEXT),
+    "amlp_base_en": dict(
+        num_layers=36, hidden_dim=512, intermediate_dim=3072, attention_dim=64, **TEXT
+    ),
+    "gmlp_large_en": dict(num_layers=96, hidden_dim=768, intermediate_dim=3072, **TEXT),
+    "amlp_large_en": dict(
+        num_layers=72, hidden_dim=768, intermediate_dim=3072, attention_dim=128, **TEXT
+    ),
+    "amlp_tiny_text_test": dict(
+        num_layers=2,
+        hidden_dim=16,
+        intermediate_dim=64,
+        attention_dim=8,
+        max_sequence_length=32,
+    ),
+}
+TEST_PRESETS = {"gmlp_tiny_image_test", "amlp_tiny_text_test"}
+VOCABULARY_SIZES = {"amlp_tiny_text_test": 1024}
+# The learner stops short of this where the corpus runs out of pieces.
+DEFAULT_VOCABULARY_SIZE = 16384
+
+
+def standard_library_docstrings():
+    """Every docstring of the standard library's own modules, sorted by file."""
+    root = pathlib.Path(sysconfig.get_paths()["stdlib"])
+    docstrings = []
+    for path in sorted(root.rglob("*.py")):
+        relative = str(path.relative_to(root))
+        if "test" in relative or "site-packages" in relative:
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
+                docstring = ast.get_docstring(node)
+                if docstring:
+                    docstrings.append(docstring)
+    return docstrings
+
+
+def save_preset(name, parts):
+    directory = PRESET_FILES / name
+    shutil.rmtree(directory, ignore_errors=True)
+    for part in parts:
+        part.save_to_preset(str(directory))
+    if name not in TEST_PRESETS:
+        (directory / "model.weights.h5").unlink()
+    print(f"wrote {directory}")
+
+
+def main():
+    keras.utils.set_random_seed(0)
+    for name, config in IMAGE_PRESETS.items():
+        backbone = GMLPBackbone(**config)
+        converter = GMLPImageConverter(
+            image_size=config["image_shape"][:2], **IMAGENET_STYLE
+        )
+        save_preset(name, [backbone, GMLPImageClassifierPreprocessor(converter)])
+
+    docstrings = standard_library_docstrings()
+    print(f"{len(docstrings)} docstrings, {sum(map(len, docstrings))} characters")
+    corpus = tf.data.Dataset.from_tensor_slices(docstrings).batch(256)
+    vocabularies = {}
+    for name, config in TEXT_PRESETS.items():
+        size = VOCABULARY_SIZES.get(name, DEFAULT_VOCABULARY_SIZE)
+        if size not in vocabularies:
+            vocabularies[size] = keras_hub.tokenizers.compute_word_piece_vocabulary(
+                corpus, size, lowercase=True, reserved_tokens=SPECIAL_TOKENS
+            )
+        vocabulary = vocabularies[size]
+        tokenizer = GMLPTokenizer(vocabulary=vocabulary)
+        backbone = GMLPTextBackbone(vocabulary_size=len(vocabulary), **config)
+        preprocessor = GMLPTextClassifierPreprocessor(
+            tokenizer, sequence_length=config["max_sequence_length"]
+        )
+        save_preset(name, [backbone, preprocessor])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
