@@ -122,7 +122,9 @@ def main():
             vocabularies[size] = keras_hub.tokenizers.compute_word_piece_vocabulary(
                 corpus, size, lowercase=True, reserved_tokens=SPECIAL_TOKENS
             )
-        vocabulary = vocabularies[size]
+        # The learner keeps whitespace and a bare "##", which WordPiece can
+        # never produce.
+        vocabulary = [t for t in vocabularies[size] if t.strip() and t != "##"]
         tokenizer = GMLPTokenizer(vocabulary=vocabulary)
         backbone = GMLPTextBackbone(vocabulary_size=len(vocabulary), **config)
         preprocessor = GMLPTextClassifierPreprocessor(

@@ -25,6 +25,7 @@ class GMLPDataLoaderMixin:
         if not is_torch_data_loader(x):
             return super().fit(x, y, **kwargs)
         kwargs.setdefault("steps_per_epoch", len(x))
+        kwargs.setdefault("shuffle", False)  # the loader shuffles, if asked
         validation_data = kwargs.get("validation_data")
         if is_torch_data_loader(validation_data):
             kwargs.setdefault("validation_steps", len(validation_data))
@@ -51,8 +52,7 @@ class GMLPDataLoaderMixin:
         `repeat`, since Keras draws every epoch from one generator."""
         while True:
             for batch in loader:
-                batch = tuple(batch) if isinstance(batch, list) else batch
-                batch = keras.tree.map_structure(np.asarray, batch)
+                batch = _batch_to_numpy(batch)
                 x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)
                 yield keras.tree.map_structure(
                     keras.ops.convert_to_numpy,
@@ -60,3 +60,15 @@ class GMLPDataLoaderMixin:
                 )
             if not repeat:
                 return
+
+
+def _batch_to_numpy(batch):
+    """A collated batch as numpy: lists of strings become string arrays,
+    other lists (collated tuples of fields) become tuples."""
+    if isinstance(batch, dict):
+        return {key: _batch_to_numpy(value) for key, value in batch.items()}
+    if isinstance(batch, list | tuple) and not all(
+        isinstance(item, str | bytes) for item in batch
+    ):
+        return tuple(_batch_to_numpy(item) for item in batch)
+    return np.asarray(batch)

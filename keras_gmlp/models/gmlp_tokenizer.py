@@ -45,7 +45,10 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
 
     def tokenize(self, inputs):
         dtype = getattr(inputs, "dtype", None) or np.asarray(inputs).dtype
-        if getattr(dtype, "name", None) != "string" and dtype.kind not in "SUO":
+        is_text = getattr(dtype, "name", None) == "string" or getattr(
+            dtype, "kind", None
+        ) in ("S", "U", "O")
+        if not is_text:
             raise ValueError(
                 "GMLPTokenizer expects text: a string, a list of strings or a "
                 f"string tensor. Received values of dtype {dtype}"
