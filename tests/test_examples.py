@@ -27,6 +27,7 @@ def test_readme_quick_start_runs():
 @pytest.mark.parametrize("cls", PUBLIC_CLASSES, ids=lambda cls: cls.__name__)
 def test_docstring_example_runs(cls):
     docstring = inspect.getdoc(cls)
-    assert "Args:" in docstring
+    if cls.__init__ is not object.__init__:
+        assert "Args:" in docstring
     (example,) = CODE_BLOCK.findall(docstring)
     exec(example, {})

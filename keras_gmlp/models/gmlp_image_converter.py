@@ -1,3 +1,5 @@
+import math
+
 import keras
 import keras_hub
 
@@ -7,15 +9,18 @@ from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
-    """Resizes and normalises raw images for a `GMLPBackbone`.
+    """Resizes, crops and normalises raw images for a `GMLPBackbone`.
 
     A `keras_hub.layers.ImageConverter`: it resizes to the backbone's image
     size and applies `x * scale + offset`, which the presets set to
-    `(x / 255 - mean) / std` for their mean and std. Inputs may be uint8 or
-    float, batched or not.
+    `(x / 255 - mean) / std` for their mean and std. With `crop_pct < 1` it
+    evaluates as timm does: resize to `image_size / crop_pct`, then take the
+    central `image_size` crop. Inputs may be uint8 or float, batched or not.
 
     Args:
-        image_size: `(height, width)` to resize to.
+        image_size: `(height, width)` of the output images.
+        crop_pct: float in `(0, 1]`. The fraction of the resized image kept
+            by the center crop (timm's ImageNet evaluation uses 0.875).
         scale: float or one float per channel.
         offset: float or one float per channel.
         interpolation: the resize interpolation, e.g. `"bicubic"` as in timm.
@@ -28,10 +33,48 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
     import keras_gmlp
 
     converter = keras_gmlp.models.GMLPImageConverter(
-        image_size=(32, 32), scale=2 / 255, offset=-1.0
+        image_size=(32, 32), crop_pct=0.875, scale=2 / 255, offset=-1.0
     )
     converter(np.full((2, 64, 48, 3), 255, "uint8")).shape  # (2, 32, 32, 3)
     ```
     """
 
     backbone_cls = GMLPBackbone
+
+    def __init__(self, image_size=None, crop_pct=1.0, **kwargs):
+        if not 0.0 < crop_pct <= 1.0:
+            raise ValueError(f"`crop_pct` must be in (0, 1]. Received: {crop_pct}")
+        crop_size = None
+        if image_size is not None and crop_pct < 1.0:
+            crop_size = image_size
+            # timm's `scale_size`: the resize before the crop.
+            image_size = tuple(math.floor(side / crop_pct) for side in image_size)
+        super().__init__(image_size=image_size, **kwargs)
+        self.crop_pct = crop_pct
+        self.center_crop = None
+        if crop_size is not None:
+            self.center_crop = keras.layers.CenterCrop(*crop_size, name="center_crop")
+
+    @property
+    def image_size(self):
+        if getattr(self, "center_crop", None) is not None:
+            return (self.center_crop.height, self.center_crop.width)
+        return super().image_size
+
+    @image_size.setter
+    def image_size(self, value):
+        if self.center_crop is not None and value is not None:
+            self.center_crop.height, self.center_crop.width = value
+            value = tuple(math.floor(side / self.crop_pct) for side in value)
+        keras_hub.layers.ImageConverter.image_size.fset(self, value)
+
+    def call(self, inputs):
+        outputs = super().call(inputs)
+        if self.center_crop is not None:
+            outputs = self.center_crop(outputs)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config["crop_pct"] = self.crop_pct
+        return config

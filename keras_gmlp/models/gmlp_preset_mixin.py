@@ -6,6 +6,7 @@ import tempfile
 
 import keras
 
+from keras_gmlp.models import timm_gmlp_loader
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
 from keras_gmlp.models.gmlp_presets import PRESETS
 
@@ -52,13 +53,16 @@ class GMLPPresetMixin:
             "load_weights", True
         )
         resolved = resolve_preset(preset, needs_weights=loads_weights)
-        modality = preset_modality(resolved)
+        config = read_preset_config(resolved)
+        modality = config_modality(config, preset)
         if modality != _modality_of(cls):
             raise ValueError(
                 f"{cls.__name__} loads {_modality_of(cls)} presets, but "
                 f"'{preset}' holds a {modality} model. Its presets: "
                 f"{sorted(cls.presets)}"
             )
+        if timm_gmlp_loader.is_timm_config(config):
+            return timm_gmlp_loader.load_timm_preset(cls, resolved, config, **kwargs)
         return super().from_preset(resolved, **kwargs)
 
     def save_to_preset(self, preset_dir, **kwargs):
@@ -115,33 +119,56 @@ def _named_preset(name, needs_weights):
     return str(PRESET_FILES / name)
 
 
-def read_preset_config(preset):
-    """The `config.json` of a preset directory or hf:// or kaggle:// handle."""
+def preset_file(preset, filename):
+    """The local path of a file of a preset directory or hf:// or kaggle://
+    handle, downloaded once and cached by the hub's client; `None` where the
+    preset has no such file."""
     scheme, _, handle = preset.rpartition("://")
     if scheme == "hf":
         import huggingface_hub
 
         repo_id, _, revision = handle.partition("@")
-        path = huggingface_hub.hf_hub_download(
-            repo_id, "config.json", revision=revision or None
-        )
-    elif scheme == "kaggle":
+        try:
+            return huggingface_hub.hf_hub_download(
+                repo_id, filename, revision=revision or None
+            )
+        except huggingface_hub.errors.EntryNotFoundError:
+            return None
+    if scheme == "kaggle":
         import kagglehub
 
-        path = kagglehub.model_download(handle, "config.json")
-    elif scheme:
+        try:
+            return kagglehub.model_download(handle, filename)
+        except Exception:  # kagglehub raises several kinds for a missing file
+            return None
+    if scheme:
         raise ValueError(
             f"Unsupported preset scheme '{scheme}://' in '{preset}'. Use a "
             "named preset, a directory, hf:// or kaggle://."
         )
-    else:
-        path = pathlib.Path(preset) / "config.json"
+    path = pathlib.Path(preset) / filename
+    return str(path) if path.exists() else None
+
+
+def read_preset_config(preset):
+    """The `config.json` of a preset, as a dict."""
+    path = preset_file(preset, "config.json")
+    if path is None:
+        raise ValueError(f"Preset '{preset}' has no config.json.")
     return json.loads(pathlib.Path(path).read_text())
 
 
 def preset_modality(preset):
-    """`"image"` or `"text"`: the kind of gMLP backbone a preset holds."""
-    config = read_preset_config(preset)
+    """`"image"` or `"text"`: the kind of gMLP model a preset holds."""
+    return config_modality(read_preset_config(preset), preset)
+
+
+def config_modality(config, preset):
+    """`"image"` or `"text"` for a preset's config; a `ValueError` for a
+    config that holds no gMLP model (which is then never deserialised)."""
+    if timm_gmlp_loader.is_timm_config(config):
+        timm_gmlp_loader.timm_model_args(config)  # rejects other architectures
+        return "image"
     registered_name = config.get("registered_name")
     if registered_name not in BACKBONE_MODALITIES:
         raise ValueError(
