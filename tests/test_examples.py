@@ -16,8 +16,9 @@ PUBLIC_CLASSES = [
 ]
 
 
-def test_readme_quick_start_runs():
+def test_readme_quick_start_runs(tmp_path, monkeypatch):
     readme = pathlib.Path(__file__).parents[1] / "README.md"
+    monkeypatch.chdir(tmp_path)  # the quick start saves a preset
     blocks = CODE_BLOCK.findall(readme.read_text())
     assert blocks
     for block in blocks:
