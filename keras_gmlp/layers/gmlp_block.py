@@ -1,3 +1,5 @@
+import math
+
 import keras
 from keras import ops
 
@@ -115,16 +117,27 @@ class GMLPBlock(keras.layers.Layer):
             hidden_dim, dtype=self.dtype_policy, name="proj_out"
         )
         self.proj_out.build((*inputs_shape[:-1], self.intermediate_dim // 2))
+        # Built here as they may never be called (at rate 0): Keras rebuilds a
+        # model eagerly in every `predict_on_batch` while a layer is unbuilt.
+        self.dropout_layer.build(inputs_shape)
+        self.drop_path.build(inputs_shape)
 
     def call(self, inputs, padding_mask=None, training=None):
         normalized = self.layer_norm(inputs)
-        x = ops.gelu(self.proj_in(normalized), approximate=False)
-        x = self.dropout_layer(x, training=training)
+        x = exact_gelu(dense_over_tokens(self.proj_in, normalized))
+        if self.dropout:
+            x = self.dropout_layer(x, training=training)
         x = self.spatial_gating_unit(
             x, padding_mask=padding_mask, attention_inputs=normalized
         )
-        x = self.dropout_layer(self.proj_out(x), training=training)
-        return inputs + self.drop_path(x, training=training)
+        x = dense_over_tokens(self.proj_out, x)
+        # Calls skipped at rate 0 save a Keras layer call each, which eager
+        # torch pays per block.
+        if self.dropout:
+            x = self.dropout_layer(x, training=training)
+        if self.drop_path_rate:
+            x = self.drop_path(x, training=training)
+        return inputs + x
 
     def compute_output_shape(self, inputs_shape, padding_mask_shape=None):
         return inputs_shape
@@ -146,3 +159,30 @@ class GMLPBlock(keras.layers.Layer):
             }
         )
         return config
+
+
+def dense_over_tokens(dense, x):
+    """`dense(x)` for `x` of shape `(batch, length, channels)`, as one matmul.
+
+    The tokens are flattened into a `(batch * length, channels)` matrix
+    first: XLA on CPU runs the kernel gradient of the 3D matmul about 2.5x
+    slower than that of the same 2D one (see benchmarks/README.md). The
+    reshapes cost nothing on any backend.
+    """
+    batch_size, length = ops.shape(x)[0], ops.shape(x)[1]
+    flat = dense(ops.reshape(x, (-1, ops.shape(x)[-1])))
+    return ops.reshape(flat, (batch_size, length, dense.units))
+
+
+def exact_gelu(x):
+    """GELU in its exact (erf) form, as in the paper and timm.
+
+    On JAX it is written out with `erf`: `jax.nn.gelu`'s exact form lowers
+    through erfc to exp and divide, which XLA on CPU fuses badly with the
+    gating unit after it. gMLP-Ti inference, batch 16, on the 2-core CPU of
+    benchmarks/README.md: 61 images/s with `ops.gelu`, 92 written out. On
+    torch the fused kernel of `ops.gelu` is faster (47 against 34).
+    """
+    if keras.backend.backend() == "jax":
+        return 0.5 * x * (1.0 + ops.erf(x * math.sqrt(0.5)))
+    return ops.gelu(x, approximate=False)
