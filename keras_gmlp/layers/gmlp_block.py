@@ -139,6 +139,17 @@ class GMLPBlock(keras.layers.Layer):
             x = self.drop_path(x, training=training)
         return inputs + x
 
+    def call_with_cache(self, inputs, cache, index):
+        """The causal block on `inputs` at positions `index, ...`, reading and
+        updating the gating unit's `cache` (see
+        `SpatialGatingUnit.call_with_cache`). Returns `(outputs, cache)`."""
+        normalized = self.layer_norm(inputs)
+        x = exact_gelu(dense_over_tokens(self.proj_in, normalized))
+        x, cache = self.spatial_gating_unit.call_with_cache(
+            x, cache, index, attention_inputs=normalized
+        )
+        return inputs + dense_over_tokens(self.proj_out, x), cache
+
     def compute_output_shape(self, inputs_shape, padding_mask_shape=None):
         return inputs_shape
 

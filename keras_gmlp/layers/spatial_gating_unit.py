@@ -136,7 +136,10 @@ class SpatialGatingUnit(keras.layers.Layer):
         v = self.layer_norm(v)
         if padding_mask is not None:
             v = v * ops.cast(padding_mask, v.dtype)[:, :, None]
-        gate = self._spatial_projection(v)
+        length = ops.shape(v)[1]
+        gate = self._spatial_projection(
+            v, self.spatial_matrix(length), self.spatial_bias[:, :length]
+        )
         if self.tiny_attention is not None:
             if attention_inputs is None:
                 attention_inputs = inputs
@@ -144,6 +147,53 @@ class SpatialGatingUnit(keras.layers.Layer):
                 attention_inputs, padding_mask=padding_mask
             )
         return u * gate
+
+    def call_with_cache(self, inputs, cache, index, attention_inputs=None):
+        """The causal unit on `inputs` at positions `index, index + 1, ...`,
+        given the earlier positions' state in `cache`.
+
+        Each new token costs O(cache length) per unit: the cache keeps the
+        normalised `v` of every position (and the tiny attention's keys and
+        values), so only the new rows of `W v` are computed.
+
+        Args:
+            inputs: float tensor of shape `(batch, length, 2 * e)`.
+            cache: dict with `"gate"`, of shape `(batch, cache_length, e)`,
+                and, with a tiny attention, `"attention"`, of shape
+                `(batch, 2, cache_length, attention_dim)`.
+            index: int or int tensor, the position of `inputs[:, 0]`.
+            attention_inputs: what the tiny attention reads; defaults to
+                `inputs`.
+
+        Returns:
+            `(outputs, cache)`, the cache updated at the new positions.
+        """
+        if not self.causal:
+            raise ValueError("Only a causal SpatialGatingUnit can decode with a cache.")
+        u, v = ops.split(inputs, 2, axis=-1)
+        gate_cache = ops.slice_update(
+            cache["gate"],
+            (0, index, 0),
+            ops.cast(self.layer_norm(v), cache["gate"].dtype),
+        )
+        length, cache_length = ops.shape(v)[1], ops.shape(gate_cache)[1]
+        rows = ops.slice(
+            self.spatial_matrix(cache_length),
+            (0, index, 0),
+            (self.heads, length, cache_length),
+        )
+        bias = ops.cast(self.spatial_bias, gate_cache.dtype)
+        bias = ops.slice(bias, (0, index), (self.heads, length))
+        gate = self._spatial_projection(gate_cache, rows, bias)
+        new_cache = {"gate": gate_cache}
+        if self.tiny_attention is not None:
+            if attention_inputs is None:
+                attention_inputs = inputs
+            attended, new_cache["attention"] = self.tiny_attention.call_with_cache(
+                attention_inputs, cache["attention"], index
+            )
+            gate = gate + attended
+        return u * gate, new_cache
 
     def spatial_matrix(self, length=None):
         """The token-mixing matrices `W`, of shape `(heads, length, length)`.
@@ -162,8 +212,11 @@ class SpatialGatingUnit(keras.layers.Layer):
             kernel = kernel * ops.tril(ops.ones((length, length), kernel.dtype))
         return kernel
 
-    def _spatial_projection(self, v):
-        """`W v + b` over the token axis, one `W` and `b` per head.
+    def _spatial_projection(self, v, kernel, bias):
+        """`kernel v + bias` over the token axis, one of each per head.
+
+        `v` has shape `(batch, length, e)`, `kernel` `(heads, rows, length)`
+        and `bias` `(heads, rows)`; the result has `rows` tokens.
 
         The tokens go first, `(heads, length, batch * channels)`, so that each
         head is one plain matmul. On the 2-core CPU of benchmarks/README.md,
@@ -172,12 +225,12 @@ class SpatialGatingUnit(keras.layers.Layer):
         to `W` contracts two axes at once.
         """
         batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+        rows = ops.shape(kernel)[1]
         v = ops.reshape(v, (batch_size, length, self.heads, -1))
         v = ops.reshape(ops.transpose(v, (2, 1, 0, 3)), (self.heads, length, -1))
-        mixed = ops.matmul(self.spatial_matrix(length), v)
-        mixed = mixed + self.spatial_bias[:, :length, None]
-        mixed = ops.reshape(mixed, (self.heads, length, batch_size, -1))
-        return ops.reshape(ops.transpose(mixed, (2, 1, 0, 3)), (batch_size, length, -1))
+        mixed = ops.matmul(kernel, v) + bias[:, :, None]
+        mixed = ops.reshape(mixed, (self.heads, rows, batch_size, -1))
+        return ops.reshape(ops.transpose(mixed, (2, 1, 0, 3)), (batch_size, rows, -1))
 
     def _check_length(self, length):
         if length is not None and length > self.max_length:

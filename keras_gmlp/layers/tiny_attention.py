@@ -56,20 +56,39 @@ class TinyAttention(keras.layers.Layer):
 
     def call(self, inputs, padding_mask=None):
         query, key, value = ops.split(self.query_key_value_dense(inputs), 3, -1)
-        scores = ops.einsum("bqd,bkd->bqk", query, key)
+        length = ops.shape(inputs)[1]
+        allowed = self._allowed_keys(ops.arange(length), length, padding_mask)
+        return self._attend(query, key, value, allowed)
+
+    def call_with_cache(self, inputs, cache, index):
+        """Causal attention of `inputs`, at positions `index, index + 1, ...`,
+        over them and the keys and values of earlier positions in `cache`,
+        of shape `(batch, 2, cache_length, attention_dim)`.
+
+        Returns `(outputs, cache)`, the cache updated at the new positions.
+        """
+        query, key, value = ops.split(self.query_key_value_dense(inputs), 3, -1)
+        key_value = ops.cast(ops.stack([key, value], axis=1), cache.dtype)
+        cache = ops.slice_update(cache, (0, 0, index, 0), key_value)
+        query_positions = index + ops.arange(ops.shape(inputs)[1])
+        allowed = self._allowed_keys(query_positions, ops.shape(cache)[2])
+        return self._attend(query, cache[:, 0], cache[:, 1], allowed), cache
+
+    def _attend(self, query, key, value, allowed):
+        scores = ops.einsum("bqd,bkd->bqk", query, ops.cast(key, query.dtype))
         scores = ops.cast(scores, "float32") * (self.attention_dim**-0.5)
-        allowed = self._allowed_keys(ops.shape(inputs)[1], padding_mask)
         if allowed is not None:
             scores = ops.where(allowed, scores, -1e9)
-        weights = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
+        weights = ops.cast(ops.softmax(scores, axis=-1), query.dtype)
+        value = ops.cast(value, query.dtype)
         return self.output_dense(ops.einsum("bqk,bkd->bqd", weights, value))
 
-    def _allowed_keys(self, length, padding_mask):
+    def _allowed_keys(self, query_positions, num_keys, padding_mask=None):
         """A boolean mask of shape `(batch or 1, queries, keys)` or None."""
         allowed = None
         if self.causal:
-            positions = ops.arange(length)
-            allowed = positions[None, :, None] >= positions[None, None, :]
+            key_positions = ops.arange(num_keys)
+            allowed = query_positions[None, :, None] >= key_positions[None, None, :]
         if padding_mask is not None:
             real_keys = ops.cast(padding_mask, "bool")[:, None, :]
             allowed = real_keys if allowed is None else allowed & real_keys

@@ -3,12 +3,15 @@ import keras_hub
 
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
+from keras_gmlp.models.gmlp_text_preprocessor_mixin import GMLPTextPreprocessorMixin
 from keras_gmlp.models.gmlp_tokenizer import GMLPTokenizer
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPTextClassifierPreprocessor(
-    GMLPPresetMixin, keras_hub.models.TextClassifierPreprocessor
+    GMLPPresetMixin,
+    GMLPTextPreprocessorMixin,
+    keras_hub.models.TextClassifierPreprocessor,
 ):
     """Tokenizes and packs strings (or string pairs) for `GMLPTextClassifier`.
 
@@ -42,10 +45,3 @@ class GMLPTextClassifierPreprocessor(
 
     backbone_cls = GMLPTextBackbone
     tokenizer_cls = GMLPTokenizer
-
-    def call(self, x, y=None, sample_weight=None):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(
-            super().call(x, y, sample_weight)
-        )
-        x = {key: x[key] for key in ("token_ids", "padding_mask")}
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
