@@ -177,11 +177,7 @@ class SpatialGatingUnit(keras.layers.Layer):
             ops.cast(self.layer_norm(v), cache["gate"].dtype),
         )
         length, cache_length = ops.shape(v)[1], ops.shape(gate_cache)[1]
-        rows = ops.slice(
-            self.spatial_matrix(cache_length),
-            (0, index, 0),
-            (self.heads, length, cache_length),
-        )
+        rows = self._spatial_rows(index, length, cache_length)
         bias = ops.cast(self.spatial_bias, gate_cache.dtype)
         bias = ops.slice(bias, (0, index), (self.heads, length))
         gate = self._spatial_projection(gate_cache, rows, bias)
@@ -202,14 +198,25 @@ class SpatialGatingUnit(keras.layers.Layer):
             length: int. The sequence length; defaults to the longest one.
         """
         length = self.max_length if length is None else length
+        return self._spatial_rows(0, length, length)
+
+    def _spatial_rows(self, start, num_rows, length):
+        """Rows `start, ..., start + num_rows - 1` of `W` for `length`
+        tokens: `(heads, num_rows, length)`, built without the rest of `W`
+        so that a decoding step costs O(length), not O(length^2)."""
+        rows = start + ops.arange(num_rows)
+        columns = ops.arange(length)
         if self.spatial_weights == "dense":
-            kernel = self.spatial_kernel[:, :length, :length]
+            kernel = ops.slice(
+                ops.convert_to_tensor(self.spatial_kernel),
+                (0, start, 0),
+                (self.heads, num_rows, length),
+            )
         else:
-            positions = ops.arange(length)
-            offsets = positions[:, None] - positions[None, :] + self.max_length - 1
+            offsets = rows[:, None] - columns[None, :] + self.max_length - 1
             kernel = ops.take(self.spatial_kernel, offsets, axis=1)
         if self.causal:
-            kernel = kernel * ops.tril(ops.ones((length, length), kernel.dtype))
+            kernel = kernel * ops.cast(rows[:, None] >= columns[None, :], kernel.dtype)
         return kernel
 
     def _spatial_projection(self, v, kernel, bias):
