@@ -15,10 +15,9 @@ import pathlib
 import shutil
 import sys
 import sysconfig
+import tempfile
 
 import keras
-import keras_hub
-import tensorflow as tf
 
 from keras_gmlp.models import GMLPBackbone
 from keras_gmlp.models import GMLPImageClassifierPreprocessor
@@ -28,7 +27,6 @@ from keras_gmlp.models import GMLPTextClassifierPreprocessor
 from keras_gmlp.models import GMLPTokenizer
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 VISION = {"num_layers": 30, "image_shape": (224, 224, 3), "patch_size": 16}
 TEXT = {"max_sequence_length": 512}
 # timm's gMLP preprocessing: mean = std = 0.5, bicubic resize.
@@ -114,19 +112,16 @@ def main():
 
     docstrings = standard_library_docstrings()
     print(f"{len(docstrings)} docstrings, {sum(map(len, docstrings))} characters")
-    corpus = tf.data.Dataset.from_tensor_slices(docstrings).batch(256)
-    vocabularies = {}
+    corpus = pathlib.Path(tempfile.mkdtemp()) / "docstrings.txt"
+    corpus.write_text("\n".join(docstrings), encoding="utf-8")
+    tokenizers = {}
     for name, config in TEXT_PRESETS.items():
         size = VOCABULARY_SIZES.get(name, DEFAULT_VOCABULARY_SIZE)
-        if size not in vocabularies:
-            vocabularies[size] = keras_hub.tokenizers.compute_word_piece_vocabulary(
-                corpus, size, lowercase=True, reserved_tokens=SPECIAL_TOKENS
-            )
-        # The learner keeps whitespace and a bare "##", which WordPiece can
-        # never produce.
-        vocabulary = [t for t in vocabularies[size] if t.strip() and t != "##"]
-        tokenizer = GMLPTokenizer(vocabulary=vocabulary)
-        backbone = GMLPTextBackbone(vocabulary_size=len(vocabulary), **config)
+        if size not in tokenizers:
+            tokenizers[size] = GMLPTokenizer.from_text_files([corpus], size)
+        tokenizer = tokenizers[size]
+        vocabulary_size = tokenizer.vocabulary_size()
+        backbone = GMLPTextBackbone(vocabulary_size=vocabulary_size, **config)
         preprocessor = GMLPTextClassifierPreprocessor(
             tokenizer, sequence_length=config["max_sequence_length"]
         )

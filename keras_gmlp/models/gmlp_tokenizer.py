@@ -5,6 +5,8 @@ import numpy as np
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
@@ -42,6 +44,31 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
         self._add_special_token("[CLS]", "start_token")
         self._add_special_token("[SEP]", "end_token")
         super().__init__(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
+
+    @classmethod
+    def from_text_files(cls, files, vocabulary_size, lowercase=True, **kwargs):
+        """A tokenizer with a WordPiece vocabulary learned from text files.
+
+        Uses keras-hub's `compute_word_piece_vocabulary` with this
+        tokenizer's special tokens. The learned vocabulary can be smaller
+        than `vocabulary_size` when the text runs out of word pieces.
+
+        Args:
+            files: a list of paths of plain text files.
+            vocabulary_size: int. The largest vocabulary to learn.
+            lowercase: bool. Whether to lowercase the text first.
+            **kwargs: passed to the constructor.
+        """
+        vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+            [str(path) for path in files],
+            vocabulary_size,
+            lowercase=lowercase,
+            reserved_tokens=list(SPECIAL_TOKENS),
+        )
+        # The learner keeps whitespace and a bare "##", which WordPiece can
+        # never produce.
+        vocabulary = [token for token in vocabulary if token.strip() and token != "##"]
+        return cls(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
 
     def tokenize(self, inputs):
         dtype = getattr(inputs, "dtype", None) or np.asarray(inputs).dtype
