@@ -241,16 +241,10 @@ def _check_train_arguments(args):
         raise ValueError(
             f"--validation-split must be between 0 and 1, got {args.validation_split}"
         )
-    output = pathlib.Path(args.output)
     # `save_to_preset` refuses these too, but only once training is done.
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"--output '{output}' is a file, not a directory.")
-    if output.is_dir() and any(output.iterdir()):
-        if not (output / "config.json").exists():
-            raise ValueError(
-                f"--output '{output}' is a non-empty directory that is not a "
-                "preset; pick a new or empty directory."
-            )
+    from keras_gmlp.models.gmlp_preset_mixin import check_preset_destination
+
+    check_preset_destination(args.output)
 
 
 def evaluate(args):

@@ -191,15 +191,7 @@ def staged_preset_directory(preset_dir):
     if str(target) in _STAGING_DIRECTORIES:
         yield str(target)
         return
-    if target.exists() and not target.is_dir():
-        raise ValueError(f"Cannot save a preset to '{preset_dir}': it is a file.")
-    is_preset = (target / "config.json").exists()
-    if target.is_dir() and any(target.iterdir()) and not is_preset:
-        raise ValueError(
-            f"Cannot save a preset to '{preset_dir}': it is a non-empty "
-            "directory that is not a preset (it has no config.json). Pick an "
-            "empty or new directory."
-        )
+    check_preset_destination(preset_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(
         tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent)
@@ -213,6 +205,21 @@ def staged_preset_directory(preset_dir):
     finally:
         _STAGING_DIRECTORIES.discard(str(staging))
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_preset_destination(preset_dir):
+    """Raises a `ValueError` unless a preset may be saved to `preset_dir`:
+    a new or empty directory, or an existing preset."""
+    target = pathlib.Path(preset_dir)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"Cannot save a preset to '{preset_dir}': it is a file.")
+    is_preset = (target / "config.json").exists()
+    if target.is_dir() and any(target.iterdir()) and not is_preset:
+        raise ValueError(
+            f"Cannot save a preset to '{preset_dir}': it is a non-empty "
+            "directory that is not a preset (it has no config.json). Pick an "
+            "empty or new directory."
+        )
 
 
 def _replace_directory(target, replacement):
