@@ -7,8 +7,10 @@ import keras_hub
 class GMLPClassifierHead:
     """The head that the image and text classifiers share.
 
-    Pooled features go through dropout and a `Dense(num_classes)` layer.
-    Mixed into a `keras_hub.models.Task` subclass.
+    Each classifier pools the backbone's token features in its own `_pool`;
+    the pooled features go through dropout and a `Dense(num_classes)` layer.
+    Mixed into a `keras_hub.models.Task` subclass, whose constructor this
+    one replaces.
     """
 
     @classmethod
@@ -22,21 +24,37 @@ class GMLPClassifierHead:
             )
         return super().from_preset(preset, **kwargs)
 
-    def _classifier_logits(self, pooled, num_classes, activation, dropout, head_dtype):
-        head_policy = head_dtype or self.backbone.dtype_policy
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        activation=None,
+        dropout=0.0,
+        head_dtype=None,
+        **kwargs,
+    ):
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        head_policy = head_dtype or backbone.dtype_policy
         self.output_dropout = keras.layers.Dropout(
             dropout, dtype=head_policy, name="output_dropout"
         )
         self.output_dense = keras.layers.Dense(
             num_classes, activation=activation, dtype=head_policy, name="predictions"
         )
-        return self.output_dense(self.output_dropout(pooled))
-
-    def _remember_head_config(self, num_classes, activation, dropout, head_dtype):
+        inputs = backbone.input
+        pooled = self._pool(backbone(inputs), inputs)
+        logits = self.output_dense(self.output_dropout(pooled))
+        keras_hub.models.Task.__init__(self, inputs=inputs, outputs=logits, **kwargs)
         self.num_classes = num_classes
         self.activation = activation
         self.dropout = dropout
         self.head_dtype = head_dtype
+
+    def _pool(self, features, inputs):
+        """One feature vector per example from the backbone's token features."""
+        raise NotImplementedError
 
     def get_config(self):
         # `Task.get_config` on purpose: keras-hub's classifiers add the

@@ -58,22 +58,5 @@ class GMLPImageClassifier(
     backbone_cls = GMLPBackbone
     preprocessor_cls = GMLPImageClassifierPreprocessor
 
-    def __init__(
-        self,
-        backbone,
-        num_classes,
-        preprocessor=None,
-        activation=None,
-        dropout=0.0,
-        head_dtype=None,
-        **kwargs,
-    ):
-        self.backbone = backbone
-        self.preprocessor = preprocessor
-        images = backbone.input
-        pooled = ops.mean(backbone(images), axis=1)
-        logits = self._classifier_logits(
-            pooled, num_classes, activation, dropout, head_dtype
-        )
-        keras_hub.models.Task.__init__(self, inputs=images, outputs=logits, **kwargs)
-        self._remember_head_config(num_classes, activation, dropout, head_dtype)
+    def _pool(self, features, images):
+        return ops.mean(features, axis=1)

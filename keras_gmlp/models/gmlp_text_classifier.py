@@ -65,27 +65,9 @@ class GMLPTextClassifier(
     backbone_cls = GMLPTextBackbone
     preprocessor_cls = GMLPTextClassifierPreprocessor
 
-    def __init__(
-        self,
-        backbone,
-        num_classes,
-        preprocessor=None,
-        activation=None,
-        dropout=0.0,
-        head_dtype=None,
-        **kwargs,
-    ):
-        self.backbone = backbone
-        self.preprocessor = preprocessor
-        inputs = backbone.input
-        features = backbone(inputs)
+    def _pool(self, features, inputs):
         real = ops.cast(inputs["padding_mask"], features.dtype)[:, :, None]
         # The maximum keeps an all-padding row at zero instead of NaN.
-        pooled = ops.sum(features * real, axis=1) / ops.maximum(
+        return ops.sum(features * real, axis=1) / ops.maximum(
             ops.sum(real, axis=1), 1.0
         )
-        logits = self._classifier_logits(
-            pooled, num_classes, activation, dropout, head_dtype
-        )
-        keras_hub.models.Task.__init__(self, inputs=inputs, outputs=logits, **kwargs)
-        self._remember_head_config(num_classes, activation, dropout, head_dtype)
