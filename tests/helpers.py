@@ -95,3 +95,13 @@ def assert_gradients_reach_every_weight(model, inputs, **call_kwargs):
 def assert_finite_with_dtype(outputs, dtype):
     assert keras.backend.standardize_dtype(outputs.dtype) == dtype
     assert np.all(np.isfinite(to_numpy(outputs)))
+
+
+def assert_fit_lowers_the_loss(task, args, kwargs, epochs=4):
+    """`fit` on `(args, kwargs)` lowers the evaluated loss by 20% or more,
+    and `predict` takes the same data."""
+    before = task.evaluate(*args, **kwargs, verbose=0)[0]
+    task.fit(*args, **kwargs, epochs=epochs, verbose=0)
+    after = task.evaluate(*args, **kwargs, verbose=0)[0]
+    assert after < 0.8 * before
+    return task.predict(args[0], verbose=0)

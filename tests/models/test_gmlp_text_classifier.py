@@ -6,6 +6,7 @@ import torch
 
 from keras_gmlp.models import GMLPTextClassifier
 from tests.helpers import assert_config_round_trip
+from tests.helpers import assert_fit_lowers_the_loss
 from tests.helpers import to_numpy
 
 PRESET = "amlp_tiny_text_test"
@@ -67,12 +68,10 @@ def test_pooling_is_a_mean_over_real_tokens():
 def test_fit_lowers_the_loss_on_raw_strings(source):
     classifier = tiny_classifier()
     classifier.compile(optimizer=keras.optimizers.Adam(3e-3))
-    args, kwargs = source(*error_or_return_texts())
-    before = classifier.evaluate(*args, **kwargs, verbose=0)[0]
-    classifier.fit(*args, **kwargs, epochs=4, verbose=0)
-    after = classifier.evaluate(*args, **kwargs, verbose=0)[0]
-    assert after < 0.8 * before
-    assert classifier.predict(args[0], verbose=0).shape == (32, 2)
+    predictions = assert_fit_lowers_the_loss(
+        classifier, *source(*error_or_return_texts())
+    )
+    assert predictions.shape == (32, 2)
 
 
 def test_string_pairs():
