@@ -13,12 +13,13 @@ calls. Results go to `benchmarks/results/vision.{json,md,png}`.
 import argparse
 import json
 import os
-import platform
-import resource
-import statistics
-import subprocess
 import sys
-import time
+
+from common import machine
+from common import peak_memory_mib
+from common import run_worker
+from common import timed
+from common import versions
 
 MODELS = {  # the paper's sizes, all 30 blocks of 16x16 patches at 224x224
     "ti": {"hidden_dim": 128, "intermediate_dim": 768},
@@ -27,6 +28,7 @@ MODELS = {  # the paper's sizes, all 30 blocks of 16x16 patches at 224x224
 NUM_LAYERS, IMAGE_SIZE, PATCH_SIZE, NUM_CLASSES = 30, 224, 16, 1000
 IMPLEMENTATIONS = ("g-mlp-pytorch", "jax", "tensorflow", "torch")
 MATMUL_SIZE = 2048
+PACKAGES = ["keras", "keras-hub", "jax", "tensorflow", "torch", "g-mlp-pytorch"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -37,19 +39,6 @@ def forward_flops(model):
     stem = 2 * n * PATCH_SIZE**2 * 3 * d
     block = 2 * n * d * f + 2 * n * n * (f // 2) + 2 * n * (f // 2) * d
     return stem + NUM_LAYERS * block + 2 * d * NUM_CLASSES
-
-
-def timed(fn, repeats):
-    """(seconds of the first call, median seconds of `repeats` later calls)."""
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return first, statistics.median(times)
 
 
 def matmul_gflops(implementation, repeats):
@@ -148,8 +137,7 @@ def worker(implementation, model, batch_size, repeats):
         "batch_size": batch_size,
         "parameters": result["parameters"],
         "matmul_gflops": matmul_gflops(implementation, repeats),
-        # ru_maxrss is in KiB on Linux.
-        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mib": peak_memory_mib(),
     }
     for mode in ("inference", "training"):
         first, median = result[mode]
@@ -159,39 +147,10 @@ def worker(implementation, model, batch_size, repeats):
 
 
 def measure(implementation, model, batch_size, repeats):
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if implementation != "g-mlp-pytorch":
-        environment["KERAS_BACKEND"] = implementation
-    command = [sys.executable, __file__, "--worker", implementation, "--models", model]
-    command += ["--batch-size", str(batch_size), "--repeats", str(repeats)]
-    output = subprocess.run(
-        command, env=environment, capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
-def versions():
-    import importlib.metadata as metadata
-
-    packages = ["keras", "keras-hub", "jax", "tensorflow", "torch", "g-mlp-pytorch"]
-    return {package: metadata.version(package) for package in packages}
-
-
-def machine():
-    cpu_model = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as cpuinfo:
-            names = [
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo
-                if "model name" in line
-            ]
-        cpu_model = names[0] if names else cpu_model
-    return {
-        "cpu": cpu_model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-    }
+    arguments = [implementation, "--models", model]
+    arguments += ["--batch-size", str(batch_size), "--repeats", str(repeats)]
+    backend = None if implementation == "g-mlp-pytorch" else implementation
+    return run_worker(__file__, arguments, backend)
 
 
 def markdown(report):
@@ -271,7 +230,7 @@ def main():
     report = {
         "command": "python " + " ".join(sys.argv),
         "machine": machine(),
-        "versions": versions(),
+        "versions": versions(PACKAGES),
         "batch_size": args.batch_size,
         "matmul_gflops_limit": max(r["matmul_gflops"] for r in results),
         "results": results,

@@ -1,0 +1,65 @@
+"""What the benchmark scripts share: timing, worker processes, machine facts."""
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def timed(fn, repeats):
+    """(seconds of the first call, median seconds of `repeats` later calls)."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return first, statistics.median(times)
+
+
+def run_worker(script, arguments, backend=None):
+    """Runs `script --worker ...` in a fresh process and returns the JSON
+    record it prints last, so that every measurement has its own compile
+    caches and peak memory."""
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if backend:
+        environment["KERAS_BACKEND"] = backend
+    command = [sys.executable, script, "--worker", *arguments]
+    output = subprocess.run(
+        command, env=environment, capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def peak_memory_mib():
+    """The process's maximum resident set (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def versions(packages):
+    import importlib.metadata as metadata
+
+    return {package: metadata.version(package) for package in packages}
+
+
+def machine():
+    cpu_model = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo
+                if "model name" in line
+            ]
+        cpu_model = names[0] if names else cpu_model
+    return {
+        "cpu": cpu_model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+    }

@@ -1,0 +1,222 @@
+"""Text throughput over sequence length: gMLP against a Transformer encoder.
+
+    python benchmarks/text_throughput.py               # all backends, ~10 min
+    python benchmarks/text_throughput.py --backends jax --lengths 512
+
+`GMLPTextBackbone` (dense and toeplitz spatial weights) and an encoder of
+keras-hub's `TransformerEncoder` layers run on the same backend at each
+sequence length, with the same number of tokens in every batch. The two share
+the width and the channel parameters: 4 gMLP blocks with a 6x expansion have
+exactly the weights of 3 pre-norm Transformer layers with a 4x one (36 d^2),
+so the toeplitz gMLP matches the Transformer within a fraction of a percent
+while the dense gMLP adds its `n x n` matrices (reported). Each backend runs
+in its own process; every figure is the median of `--repeats` calls after a
+first (compiling) one. Results go to `benchmarks/results/text.{json,md,png}`.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from common import machine
+from common import peak_memory_mib
+from common import run_worker
+from common import timed
+from common import versions
+
+HIDDEN_DIM, VOCABULARY_SIZE = 256, 1000
+GMLP_LAYERS, GMLP_INTERMEDIATE_DIM = 4, 6 * HIDDEN_DIM
+TRANSFORMER_LAYERS, TRANSFORMER_INTERMEDIATE_DIM, TRANSFORMER_HEADS = 3, 1024, 4
+MODELS = ("gmlp-dense", "gmlp-toeplitz", "transformer")
+BACKENDS = ("jax", "tensorflow", "torch")
+PACKAGES = ["keras", "keras-hub", "jax", "tensorflow", "torch"]
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def gmlp(length, spatial_weights):
+    import keras_gmlp
+
+    return keras_gmlp.models.GMLPTextBackbone(
+        vocabulary_size=VOCABULARY_SIZE,
+        num_layers=GMLP_LAYERS,
+        hidden_dim=HIDDEN_DIM,
+        intermediate_dim=GMLP_INTERMEDIATE_DIM,
+        max_sequence_length=length,
+        spatial_weights=spatial_weights,
+    )
+
+
+def transformer(length):
+    """A pre-norm BERT-style encoder of keras-hub layers, with the same
+    token embedding as gMLP plus the position embedding it needs."""
+    import keras
+    import keras_hub
+
+    token_ids = keras.Input((length,), dtype="int32", name="token_ids")
+    padding_mask = keras.Input((length,), dtype="bool", name="padding_mask")
+    x = keras_hub.layers.TokenAndPositionEmbedding(VOCABULARY_SIZE, length, HIDDEN_DIM)(
+        token_ids
+    )
+    for _ in range(TRANSFORMER_LAYERS):
+        x = keras_hub.layers.TransformerEncoder(
+            TRANSFORMER_INTERMEDIATE_DIM, TRANSFORMER_HEADS, normalize_first=True
+        )(x, padding_mask=padding_mask)
+    x = keras.layers.LayerNormalization()(x)
+    return keras.Model({"token_ids": token_ids, "padding_mask": padding_mask}, x)
+
+
+def build(model, length):
+    import keras
+
+    if model == "transformer":
+        network = transformer(length)
+    else:
+        network = gmlp(length, model.removeprefix("gmlp-"))
+    # Training regresses the features on zeros: a full forward and backward
+    # pass and an AdamW step, without a head that would differ between them.
+    network.compile(optimizer=keras.optimizers.AdamW(1e-4), loss="mse")
+    return network
+
+
+def measure(model, length, inputs, targets, repeats):
+    import keras
+
+    network = build(model, length)
+    return {
+        "backend": keras.backend.backend(),
+        "model": model,
+        "length": length,
+        "batch_size": len(targets),
+        "parameters": network.count_params(),
+        "inference": timed(lambda: network.predict_on_batch(inputs), repeats),
+        "training": timed(lambda: network.train_on_batch(inputs, targets), repeats),
+    }
+
+
+def worker(length, tokens_per_batch, repeats):
+    import numpy as np
+
+    batch_size = tokens_per_batch // length
+    rng = np.random.default_rng(0)
+    token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, length), "int32")
+    inputs = {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids, bool)}
+    targets = np.zeros((batch_size, length, HIDDEN_DIM), "float32")
+    records = [measure(model, length, inputs, targets, repeats) for model in MODELS]
+    for record in records:
+        for mode in ("inference", "training"):
+            first, median = record.pop(mode)
+            record[f"{mode}_warmup_s"] = first
+            record[f"{mode}_tokens_per_s"] = tokens_per_batch / median
+    print(json.dumps({"records": records, "peak_memory_mib": peak_memory_mib()}))
+
+
+def markdown(report):
+    lines = [
+        f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
+        f"{report['tokens_per_batch']} tokens a batch, fp32.",
+        "",
+        "| backend | length | model | parameters | inference tokens/s | vs Transformer "
+        "| training tokens/s | vs Transformer |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["results"]:
+        cells = [
+            row["backend"],
+            str(row["length"]),
+            row["model"],
+            f"{row['parameters'] / 1e6:.2f}M",
+            f"{row['inference_tokens_per_s']:.0f}",
+            f"{row['inference_ratio']:.2f}x",
+            f"{row['training_tokens_per_s']:.0f}",
+            f"{row['training_ratio']:.2f}x",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Command: `{report['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(report, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    backends = sorted({row["backend"] for row in report["results"]})
+    figure, axes = plt.subplots(
+        2, len(backends), figsize=(4 * len(backends), 7), squeeze=False
+    )
+    for column, backend in enumerate(backends):
+        for row_index, mode in enumerate(("inference", "training")):
+            axis = axes[row_index][column]
+            for model in MODELS:
+                rows = [
+                    r
+                    for r in report["results"]
+                    if r["backend"] == backend and r["model"] == model
+                ]
+                lengths = [r["length"] for r in rows]
+                speeds = [r[f"{mode}_tokens_per_s"] for r in rows]
+                axis.plot(lengths, speeds, marker="o", label=model)
+            axis.set_xscale("log", base=2)
+            axis.set_title(f"{backend}, {mode}")
+            axis.set_xlabel("sequence length")
+            axis.set_ylabel("tokens / s")
+            axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def with_ratios(results):
+    """Adds each row's speed relative to the Transformer of its backend and
+    length."""
+    anchors = {
+        (r["backend"], r["length"]): r for r in results if r["model"] == "transformer"
+    }
+    for row in results:
+        anchor = anchors[(row["backend"], row["length"])]
+        for mode in ("inference", "training"):
+            speed = row[f"{mode}_tokens_per_s"]
+            row[f"{mode}_ratio"] = speed / anchor[f"{mode}_tokens_per_s"]
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    parser.add_argument("--lengths", nargs="+", type=int, default=[128, 512, 2048])
+    parser.add_argument("--tokens-per-batch", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--worker", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.lengths[0], args.tokens_per_batch, args.repeats)
+    results = []
+    for backend in args.backends:
+        for length in args.lengths:
+            print(f"measuring {backend} at {length} tokens", file=sys.stderr)
+            arguments = ["--lengths", str(length), "--repeats", str(args.repeats)]
+            arguments += ["--tokens-per-batch", str(args.tokens_per_batch)]
+            output = run_worker(__file__, arguments, backend)
+            for record in output["records"]:
+                record["peak_memory_mib"] = output["peak_memory_mib"]
+            results += output["records"]
+    report = {
+        "command": "python " + " ".join(sys.argv),
+        "machine": machine(),
+        "versions": versions(PACKAGES),
+        "tokens_per_batch": args.tokens_per_batch,
+        "results": with_ratios(results),
+    }
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "text.json"), "w") as file:
+        json.dump(report, file, indent=2)
+    table = markdown(report)
+    with open(os.path.join(RESULTS, "text.md"), "w") as file:
+        file.write(table)
+    plot(report, os.path.join(RESULTS, "text.png"))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
