@@ -1,0 +1,243 @@
+"""Plots of what a gMLP model learned: the spatial weights `W` of its gating
+units, as in Figure 4 of "Pay Attention to MLPs".
+
+Needs matplotlib, the `visualize` extra: `pip install "keras-gmlp[visualize]"`.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gmlp.layers.gmlp_block import GMLPBlock
+from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
+
+INSTALL_HINT = 'pip install "keras-gmlp[visualize]"'
+# A diverging map centred on zero: W's signs matter as much as its size.
+COLORMAP = "RdBu_r"
+PANEL_INCHES = 1.6
+
+
+def plot_spatial_weights(
+    model, path=None, layers=None, tokens=None, head=0, grid_shape=None
+):
+    """Plots the spatial weights `W` of a gMLP model's gating units.
+
+    `W[i, j]` is how much token `j` feeds the gate of token `i`. For an image
+    model, row `i` of `W` reshaped to the patch grid is the spatial filter of
+    token `i`: the figure has one row of panels per gating unit and one
+    column per token, each panel that filter with the token marked. The paper
+    shows that trained filters are local and shift-invariant: each one is a
+    small blob around its token, the same shape wherever the token is. For a
+    text model, each panel is a unit's whole `n x n` matrix (lower-triangular
+    for a causal model; a band along the diagonal where it learned locality).
+    Each panel has its own colour scale, symmetric around zero: red positive,
+    blue negative.
+
+    Args:
+        model: a built `GMLPBackbone` or `GMLPTextBackbone`, a task on one
+            (`GMLPImageClassifier`, `GMLPTextClassifier`, `GMLPMaskedLM`,
+            `GMLPCausalLM`), or any Keras model made of `GMLPBlock`s.
+        path: str or `None`. Where to write the figure as a PNG.
+        layers: list of ints or `None`. Which gating units to plot, counted
+            in call order from 0 (negative counts from the end). Defaults to
+            all of them.
+        tokens: list of ints or `None`. For an image model, the tokens (patch
+            indices in row-major order) whose filters to plot. Defaults to a
+            3x3 lattice of tokens across the grid.
+        head: int. Which head's `W` to plot, for multi-head gating.
+        grid_shape: `(rows, columns)` of the patch grid, or `None` to read it
+            from the backbone's `image_shape` and `patch_size`. Set it to plot
+            a model of `GMLPBlock`s on images as filters.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+    ```python
+    import keras_gmlp
+    from keras_gmlp.visualize import plot_spatial_weights
+
+    backbone = keras_gmlp.models.GMLPBackbone(
+        num_layers=2,
+        hidden_dim=16,
+        intermediate_dim=64,
+        image_shape=(32, 32, 3),
+        patch_size=4,
+    )
+    figure = plot_spatial_weights(backbone, layers=[-1], tokens=[0, 27])
+    len(figure.axes)  # 2: the last unit's filters of tokens 0 and 27
+    ```
+    """
+    figure_class = _matplotlib_figure_class()
+    units = _selected_units(model, layers)
+    matrices = [_spatial_matrix(unit, head) for _, unit in units]
+    grid_shape = _grid_shape(model, grid_shape, len(matrices[0]))
+    if grid_shape is None:
+        if tokens is not None:
+            raise ValueError(
+                "`tokens` selects filters of an image model, but this model "
+                "has no patch grid (pass `grid_shape` for one). Received: "
+                f"tokens={tokens}"
+            )
+        figure = _plot_matrices(figure_class, units, matrices)
+    else:
+        tokens = _checked_tokens(tokens, grid_shape)
+        figure = _plot_filters(figure_class, units, matrices, tokens, grid_shape)
+    if path is not None:
+        figure.savefig(path)
+    return figure
+
+
+def spatial_gating_units(model):
+    """Every `SpatialGatingUnit` of a model, in call order.
+
+    Args:
+        model: a Keras model or layer; models are searched through their
+            `layers`, and `GMLPBlock`s give their gating unit.
+    """
+    if isinstance(model, SpatialGatingUnit):
+        return [model]
+    if isinstance(model, GMLPBlock):
+        return [model.spatial_gating_unit]
+    if isinstance(model, keras.Model):
+        units = [unit for layer in model.layers for unit in spatial_gating_units(layer)]
+        # A layer called twice appears once.
+        return list({id(unit): unit for unit in units}.values())
+    return []
+
+
+def _matplotlib_figure_class():
+    # Imported here so that keras_gmlp itself never needs matplotlib. The
+    # object-oriented `Figure` leaves pyplot's global state alone.
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError(
+            f"keras_gmlp.visualize needs matplotlib: {INSTALL_HINT}"
+        ) from error
+    return Figure
+
+
+def _selected_units(model, layers):
+    """`(index, unit)` for each selected gating unit, checked."""
+    if not isinstance(model, keras.layers.Layer):
+        raise ValueError(
+            "plot_spatial_weights expects a Keras model with gMLP gating units. "
+            f"Received: {type(model).__name__}"
+        )
+    units = spatial_gating_units(model)
+    if not units:
+        raise ValueError(
+            "plot_spatial_weights expects a model with SpatialGatingUnits: a "
+            "gMLP backbone, a task on one, or a model of GMLPBlocks. Received "
+            f"{type(model).__name__} '{model.name}', which has none."
+        )
+    indices = range(len(units)) if layers is None else layers
+    selected = []
+    for index in indices:
+        if not -len(units) <= index < len(units):
+            raise ValueError(
+                f"`layers` index {index} is out of range: the model has "
+                f"{len(units)} gating units, 0 to {len(units) - 1}. "
+                f"Received: layers={layers}"
+            )
+        unit = units[index]
+        if not unit.built:
+            raise ValueError(
+                f"Gating unit {index} is not built yet: call the model on an "
+                "input first."
+            )
+        selected.append((index % len(units), unit))
+    if not selected:
+        raise ValueError("`layers` is empty: name at least one gating unit.")
+    return selected
+
+
+def _spatial_matrix(unit, head):
+    if not 0 <= head < unit.heads:
+        raise ValueError(
+            f"`head` must be between 0 and {unit.heads - 1}: the gating units "
+            f"have {unit.heads} head(s). Received: head={head}"
+        )
+    matrices = ops.cast(unit.spatial_matrix(), "float32")
+    return ops.convert_to_numpy(matrices)[head]
+
+
+def _grid_shape(model, grid_shape, num_tokens):
+    """The patch grid: given, read from an image backbone, or `None`."""
+    if grid_shape is None:
+        backbone = getattr(model, "backbone", model)
+        if getattr(backbone, "modality", None) != "image":
+            return None
+        height, width = backbone.image_shape[:2]
+        grid_shape = (height // backbone.patch_size, width // backbone.patch_size)
+    grid_shape = tuple(grid_shape)
+    if len(grid_shape) != 2 or grid_shape[0] * grid_shape[1] != num_tokens:
+        raise ValueError(
+            f"`grid_shape` must be (rows, columns) with rows * columns equal "
+            f"to the {num_tokens} tokens of W. Received: grid_shape={grid_shape}"
+        )
+    return grid_shape
+
+
+def _checked_tokens(tokens, grid_shape):
+    rows, columns = grid_shape
+    if tokens is None:
+        # A 3x3 lattice across the grid: filters of the same shape at every
+        # position are what shift invariance looks like.
+        lattice = [
+            int(f * (side - 1) + 0.5)
+            for side in grid_shape
+            for f in (1 / 6, 0.5, 5 / 6)
+        ]
+        tokens = [r * columns + c for r in lattice[:3] for c in lattice[3:]]
+        return list(dict.fromkeys(tokens))
+    tokens = list(tokens)
+    bad = [token for token in tokens if not 0 <= token < rows * columns]
+    if bad or not tokens:
+        raise ValueError(
+            f"`tokens` must be patch indices from 0 to {rows * columns - 1} "
+            f"(a {rows}x{columns} grid, row-major). Received: tokens={tokens}"
+        )
+    return tokens
+
+
+def _plot_filters(figure_class, units, matrices, tokens, grid_shape):
+    """One row per unit, one column per token: `W[token]` on the grid."""
+    figure = figure_class(
+        figsize=(PANEL_INCHES * len(tokens), PANEL_INCHES * len(units)),
+        layout="constrained",
+    )
+    axes = figure.subplots(len(units), len(tokens), squeeze=False)
+    for row, ((index, _), matrix) in enumerate(zip(units, matrices, strict=True)):
+        for column, token in enumerate(tokens):
+            ax = axes[row, column]
+            _show(ax, matrix[token].reshape(grid_shape))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            # The token itself, so that a filter reads relative to it.
+            ax.plot(token % grid_shape[1], token // grid_shape[1], "k+")
+            if row == 0:
+                ax.set_title(f"token {token}", fontsize="small")
+        axes[row, 0].set_ylabel(f"unit {index}", fontsize="small")
+    return figure
+
+
+def _plot_matrices(figure_class, units, matrices):
+    """One panel per unit: its whole `W`, output tokens down the rows."""
+    figure = figure_class(
+        figsize=(2 * PANEL_INCHES * len(units), 2 * PANEL_INCHES),
+        layout="constrained",
+    )
+    axes = figure.subplots(1, len(units), squeeze=False)[0]
+    for ax, (index, _), matrix in zip(axes, units, matrices, strict=True):
+        _show(ax, matrix)
+        ax.set_title(f"unit {index}: W[i, j]", fontsize="small")
+        ax.set_xlabel("input token j", fontsize="small")
+    axes[0].set_ylabel("output token i", fontsize="small")
+    return figure
+
+
+def _show(ax, image):
+    limit = float(np.max(np.abs(image))) or 1.0
+    ax.imshow(image, cmap=COLORMAP, vmin=-limit, vmax=limit)
