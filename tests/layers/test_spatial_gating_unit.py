@@ -3,10 +3,12 @@ import numpy as np
 import pytest
 
 from keras_gmlp.layers import SpatialGatingUnit
+from keras_gmlp.layers import spatial_gating_unit
 from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import gradients
 from tests.helpers import masked_sequence_model
 from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
@@ -63,11 +65,19 @@ def test_output_shape(kwargs):
     assert tuple(outputs.shape) == (BATCH, LENGTH, CHANNELS // 2)
 
 
-@pytest.mark.parametrize("spatial_weights", ["dense", "toeplitz"])
+@pytest.mark.parametrize(
+    "spatial_weights, fft",
+    [("dense", False), ("toeplitz", False), ("toeplitz", True)],
+    ids=["dense", "toeplitz", "toeplitz_fft"],
+)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("heads", [1, 2])
 @pytest.mark.parametrize("length", [LENGTH, 5])
-def test_matches_numpy_reference(spatial_weights, causal, heads, length):
+def test_matches_numpy_reference(
+    spatial_weights, fft, causal, heads, length, monkeypatch
+):
+    if fft:  # the FFT convolution otherwise only serves long sequences
+        monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
     unit = randomized_unit(spatial_weights=spatial_weights, causal=causal, heads=heads)
     x = random_inputs(length)
     np.testing.assert_allclose(
@@ -130,6 +140,19 @@ def test_fresh_unit_passes_u_through():
 def test_gradients_reach_every_weight(kwargs):
     unit = SpatialGatingUnit(causal=True, **kwargs)
     assert_gradients_reach_every_weight(unit, random_inputs())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_toeplitz_fft_gradients_match_matmul_gradients(causal, monkeypatch):
+    unit = randomized_unit(spatial_weights="toeplitz", causal=causal, heads=2)
+    x = random_inputs()
+    matmul = gradients(unit, x)
+    monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
+    fft = gradients(unit, x)
+    for path, grad in matmul.items():
+        np.testing.assert_allclose(
+            to_numpy(fft[path]), to_numpy(grad), rtol=1e-4, atol=1e-4, err_msg=path
+        )
 
 
 def test_tiny_attention_is_built_on_attention_inputs():
