@@ -12,15 +12,25 @@ import time
 
 def timed(fn, repeats):
     """(seconds of the first call, median seconds of `repeats` later calls)."""
+    return timed_side_by_side({"fn": fn}, repeats)["fn"]
+
+
+def timed_side_by_side(functions, repeats):
+    """`timed` for a dict of functions, whose repeats take turns, so that a
+    change in the machine's load falls on all of them alike. Returns
+    `{name: (first, median)}`."""
+    firsts = {name: seconds(fn) for name, fn in functions.items()}
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            times[name].append(seconds(fn))
+    return {name: (firsts[name], statistics.median(times[name])) for name in functions}
+
+
+def seconds(fn):
     start = time.perf_counter()
     fn()
-    first = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return first, statistics.median(times)
+    return time.perf_counter() - start
 
 
 def run_worker(script, arguments, backend=None):

@@ -11,7 +11,8 @@ exactly the weights of 3 pre-norm Transformer layers with a 4x one (36 d^2),
 so the toeplitz gMLP matches the Transformer within a fraction of a percent
 while the dense gMLP adds its `n x n` matrices (reported). Each backend runs
 in its own process; every figure is the median of `--repeats` calls after a
-first (compiling) one. Results go to `benchmarks/results/text.{json,md,png}`.
+first (compiling) one, and the models' calls take turns. Results go to
+`benchmarks/results/text.{json,md,png}`.
 """
 
 import argparse
@@ -22,7 +23,7 @@ import sys
 from common import machine
 from common import peak_memory_mib
 from common import run_worker
-from common import timed
+from common import timed_side_by_side
 from common import versions
 
 HIDDEN_DIM, VOCABULARY_SIZE = 256, 1000
@@ -79,22 +80,8 @@ def build(model, length):
     return network
 
 
-def measure(model, length, inputs, targets, repeats):
-    import keras
-
-    network = build(model, length)
-    return {
-        "backend": keras.backend.backend(),
-        "model": model,
-        "length": length,
-        "batch_size": len(targets),
-        "parameters": network.count_params(),
-        "inference": timed(lambda: network.predict_on_batch(inputs), repeats),
-        "training": timed(lambda: network.train_on_batch(inputs, targets), repeats),
-    }
-
-
 def worker(length, tokens_per_batch, repeats):
+    import keras
     import numpy as np
 
     batch_size = tokens_per_batch // length
@@ -102,12 +89,26 @@ def worker(length, tokens_per_batch, repeats):
     token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, length), "int32")
     inputs = {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids, bool)}
     targets = np.zeros((batch_size, length, HIDDEN_DIM), "float32")
-    records = [measure(model, length, inputs, targets, repeats) for model in MODELS]
-    for record in records:
+    networks = {model: build(model, length) for model in MODELS}
+    calls = {}
+    for model, network in networks.items():
+        calls[model, "inference"] = lambda n=network: n.predict_on_batch(inputs)
+        calls[model, "training"] = lambda n=network: n.train_on_batch(inputs, targets)
+    times = timed_side_by_side(calls, repeats)
+    records = []
+    for model, network in networks.items():
+        record = {
+            "backend": keras.backend.backend(),
+            "model": model,
+            "length": length,
+            "batch_size": batch_size,
+            "parameters": network.count_params(),
+        }
         for mode in ("inference", "training"):
-            first, median = record.pop(mode)
+            first, median = times[model, mode]
             record[f"{mode}_warmup_s"] = first
             record[f"{mode}_tokens_per_s"] = tokens_per_batch / median
+        records.append(record)
     print(json.dumps({"records": records, "peak_memory_mib": peak_memory_mib()}))
 
 
