@@ -61,10 +61,29 @@ def transformer(length):
     )
     for _ in range(TRANSFORMER_LAYERS):
         x = keras_hub.layers.TransformerEncoder(
-            TRANSFORMER_INTERMEDIATE_DIM, TRANSFORMER_HEADS, normalize_first=True
+            TRANSFORMER_INTERMEDIATE_DIM,
+            TRANSFORMER_HEADS,
+            activation="gelu",  # exact, as in BERT and in the gMLP blocks
+            normalize_first=True,
         )(x, padding_mask=padding_mask)
     x = keras.layers.LayerNormalization()(x)
     return keras.Model({"token_ids": token_ids, "padding_mask": padding_mask}, x)
+
+
+def forward_flops_per_token(model, length):
+    """Multiply-adds x 2 of one token's forward pass (matmuls only; the
+    toeplitz `W` counted as the dense matmul it equals). Token mixing costs
+    `n e / 2` multiply-adds a token in a gMLP block and `2 n d` in attention:
+    at equal parameters gMLP has 4/3 the layers and `e = 6 d`, so twice the
+    Transformer's mixing cost, as the paper's own formulas give."""
+    d = HIDDEN_DIM
+    if model == "transformer":
+        ffn = TRANSFORMER_INTERMEDIATE_DIM
+        layer = 2 * (4 * d * d + 2 * d * ffn) + 2 * 2 * length * d
+        return TRANSFORMER_LAYERS * layer
+    gate = GMLP_INTERMEDIATE_DIM // 2
+    block = 2 * (d * GMLP_INTERMEDIATE_DIM + gate * d) + 2 * length * gate
+    return GMLP_LAYERS * block
 
 
 def build(model, length):
@@ -103,6 +122,7 @@ def worker(length, tokens_per_batch, repeats):
             "length": length,
             "batch_size": batch_size,
             "parameters": network.count_params(),
+            "forward_mflops_per_token": forward_flops_per_token(model, length) / 1e6,
         }
         for mode in ("inference", "training"):
             first, median = times[model, mode]
@@ -117,9 +137,9 @@ def markdown(report):
         f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
         f"{report['tokens_per_batch']} tokens a batch, fp32.",
         "",
-        "| backend | length | model | parameters | inference tokens/s | vs Transformer "
-        "| training tokens/s | vs Transformer |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| backend | length | model | parameters | MFLOP/token | inference tokens/s "
+        "| vs Transformer | training tokens/s | vs Transformer |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["results"]:
         cells = [
@@ -127,6 +147,7 @@ def markdown(report):
             str(row["length"]),
             row["model"],
             f"{row['parameters'] / 1e6:.2f}M",
+            f"{row['forward_mflops_per_token']:.1f}",
             f"{row['inference_tokens_per_s']:.0f}",
             f"{row['inference_ratio']:.2f}x",
             f"{row['training_tokens_per_s']:.0f}",
