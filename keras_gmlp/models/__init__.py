@@ -1,6 +1,7 @@
 """gMLP backbones and tasks built on keras-hub's public base classes."""
 
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
+from keras_gmlp.models.gmlp_byte_tokenizer import GMLPByteTokenizer
 from keras_gmlp.models.gmlp_causal_lm import GMLPCausalLM
 from keras_gmlp.models.gmlp_causal_lm_preprocessor import GMLPCausalLMPreprocessor
 from keras_gmlp.models.gmlp_classifier import GMLPClassifier
@@ -20,6 +21,7 @@ from keras_gmlp.models.gmlp_tokenizer import GMLPTokenizer
 
 __all__ = [
     "GMLPBackbone",
+    "GMLPByteTokenizer",
     "GMLPCausalLM",
     "GMLPCausalLMPreprocessor",
     "GMLPClassifier",

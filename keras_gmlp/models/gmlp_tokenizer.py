@@ -71,13 +71,18 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
         return cls(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
 
     def tokenize(self, inputs):
-        dtype = getattr(inputs, "dtype", None) or np.asarray(inputs).dtype
-        is_text = getattr(dtype, "name", None) == "string" or getattr(
-            dtype, "kind", None
-        ) in ("S", "U", "O")
-        if not is_text:
-            raise ValueError(
-                "GMLPTokenizer expects text: a string, a list of strings or a "
-                f"string tensor. Received values of dtype {dtype}"
-            )
+        check_text(inputs, type(self).__name__)
         return super().tokenize(inputs)
+
+
+def check_text(inputs, tokenizer_name):
+    """Raises a `ValueError` naming the tokenizer unless `inputs` are text."""
+    dtype = getattr(inputs, "dtype", None) or np.asarray(inputs).dtype
+    is_text = getattr(dtype, "name", None) == "string" or getattr(
+        dtype, "kind", None
+    ) in ("S", "U", "O")
+    if not is_text:
+        raise ValueError(
+            f"{tokenizer_name} expects text: a string, a list of strings or a "
+            f"string tensor. Received values of dtype {dtype}"
+        )
