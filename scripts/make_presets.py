@@ -10,22 +10,28 @@ WordPiece vocabularies are learned from the docstrings of the Python standard
 library, a corpus every machine has offline.
 """
 
-import ast
 import pathlib
 import shutil
 import sys
-import sysconfig
 import tempfile
 
 import keras
 
+from keras_gmlp.data.standard_library import standard_library_docstrings
 from keras_gmlp.models import GMLPBackbone
+from keras_gmlp.models import GMLPCausalLM
+from keras_gmlp.models import GMLPCausalLMPreprocessor
 from keras_gmlp.models import GMLPImageClassifierPreprocessor
 from keras_gmlp.models import GMLPImageConverter
+from keras_gmlp.models import GMLPMaskedLM
+from keras_gmlp.models import GMLPMaskedLMPreprocessor
 from keras_gmlp.models import GMLPTextBackbone
 from keras_gmlp.models import GMLPTextClassifierPreprocessor
 from keras_gmlp.models import GMLPTokenizer
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
+from keras_gmlp.models.gmlp_presets import TEXT_ARCHITECTURES
+from keras_gmlp.models.gmlp_presets import TEXT_VARIANTS
+from keras_gmlp.models.gmlp_presets import text_preset_name
 
 VISION = {"num_layers": 30, "image_shape": (224, 224, 3), "patch_size": 16}
 TEXT = {"max_sequence_length": 512}
@@ -65,30 +71,40 @@ TEXT_PRESETS = {
         max_sequence_length=32,
     ),
 }
-TEST_PRESETS = {"gmlp_tiny_image_test", "amlp_tiny_text_test"}
-VOCABULARY_SIZES = {"amlp_tiny_text_test": 1024}
+# The other variants of the paper's sizes come after the presets above, so
+# that rerunning leaves the seeded weights of `amlp_tiny_text_test` as they
+# were.
+for architecture in TEXT_ARCHITECTURES:
+    for variant, (causal, spatial_weights) in TEXT_VARIANTS.items():
+        TEXT_PRESETS.setdefault(
+            text_preset_name(architecture, variant),
+            dict(
+                TEXT_PRESETS[text_preset_name(architecture, "")],
+                causal=causal,
+                spatial_weights=spatial_weights,
+            ),
+        )
+TINY_TEXT = dict(
+    num_layers=2, hidden_dim=16, intermediate_dim=64, max_sequence_length=32
+)
+# Tasks with seeded weights: name -> (task, preprocessor, backbone config).
+TASK_PRESETS = {
+    "amlp_tiny_masked_lm_test": (
+        GMLPMaskedLM,
+        GMLPMaskedLMPreprocessor,
+        dict(TINY_TEXT, attention_dim=8),
+    ),
+    "gmlp_tiny_causal_lm_test": (
+        GMLPCausalLM,
+        GMLPCausalLMPreprocessor,
+        dict(TINY_TEXT, causal=True, spatial_weights="toeplitz"),
+    ),
+}
+TEST_PRESETS = {"gmlp_tiny_image_test", "amlp_tiny_text_test", *TASK_PRESETS}
+TINY_VOCABULARY_SIZE = 1024
+VOCABULARY_SIZES = {name: TINY_VOCABULARY_SIZE for name in TEST_PRESETS}
 # The learner stops short of this where the corpus runs out of pieces.
 DEFAULT_VOCABULARY_SIZE = 16384
-
-
-def standard_library_docstrings():
-    """Every docstring of the standard library's own modules, sorted by file."""
-    root = pathlib.Path(sysconfig.get_paths()["stdlib"])
-    docstrings = []
-    for path in sorted(root.rglob("*.py")):
-        relative = str(path.relative_to(root))
-        if "test" in relative or "site-packages" in relative:
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                docstring = ast.get_docstring(node)
-                if docstring:
-                    docstrings.append(docstring)
-    return docstrings
 
 
 def save_preset(name, parts):
@@ -122,10 +138,25 @@ def main():
         tokenizer = tokenizers[size]
         vocabulary_size = tokenizer.vocabulary_size()
         backbone = GMLPTextBackbone(vocabulary_size=vocabulary_size, **config)
-        preprocessor = GMLPTextClassifierPreprocessor(
+        preprocessor_cls = (
+            GMLPCausalLMPreprocessor
+            if config.get("causal")
+            else GMLPTextClassifierPreprocessor
+        )
+        preprocessor = preprocessor_cls(
             tokenizer, sequence_length=config["max_sequence_length"]
         )
         save_preset(name, [backbone, preprocessor])
+
+    tokenizer = tokenizers[TINY_VOCABULARY_SIZE]
+    for name, (task_cls, preprocessor_cls, config) in TASK_PRESETS.items():
+        backbone = GMLPTextBackbone(
+            vocabulary_size=tokenizer.vocabulary_size(), **config
+        )
+        preprocessor = preprocessor_cls(
+            tokenizer, sequence_length=config["max_sequence_length"]
+        )
+        save_preset(name, [task_cls(backbone, preprocessor=preprocessor)])
 
 
 if __name__ == "__main__":

@@ -36,34 +36,6 @@ _NAMED_PRESETS = {
         "modality": "image",
         "handle": "hf://timm/gmlp_s16_224.ra3_in1k",
     },
-    "gmlp_base_en": {
-        "description": (
-            f"gMLP-base text encoder (48 blocks, hidden 512; {_TEXT}). "
-            "Architecture only."
-        ),
-        "modality": "text",
-    },
-    "amlp_base_en": {
-        "description": (
-            f"aMLP-base text encoder (36 blocks, hidden 512, tiny attention 64; "
-            f"{_TEXT}). Architecture only."
-        ),
-        "modality": "text",
-    },
-    "gmlp_large_en": {
-        "description": (
-            f"gMLP-large text encoder (96 blocks, hidden 768; {_TEXT}). "
-            "Architecture only."
-        ),
-        "modality": "text",
-    },
-    "amlp_large_en": {
-        "description": (
-            f"aMLP-large text encoder (72 blocks, hidden 768, tiny attention "
-            f"128; {_TEXT}). Architecture only."
-        ),
-        "modality": "text",
-    },
     "gmlp_tiny_image_test": {
         "description": "A 2-block gMLP on 32x32 images, with random weights, "
         "for tests and examples.",
@@ -74,7 +46,54 @@ _NAMED_PRESETS = {
         "tiny vocabulary, for tests and examples.",
         "modality": "text",
     },
+    "amlp_tiny_masked_lm_test": {
+        "description": "A 2-block aMLP `GMLPMaskedLM` with random weights and a "
+        "tiny vocabulary, for tests and examples.",
+        "modality": "text",
+    },
+    "gmlp_tiny_causal_lm_test": {
+        "description": "A 2-block causal gMLP `GMLPCausalLM` with Toeplitz "
+        "spatial weights, random weights and a tiny vocabulary, for tests and "
+        "examples.",
+        "modality": "text",
+    },
 }
+# The paper's text sizes, each in four variants: bidirectional encoders (for
+# `GMLPMaskedLM` pretraining and `GMLPTextClassifier` fine-tuning) and
+# causal language models (`GMLPCausalLM`), with dense or Toeplitz `W`.
+TEXT_ARCHITECTURES = {
+    "gmlp_base": ("gMLP-base", "48 blocks, hidden 512"),
+    "amlp_base": ("aMLP-base", "36 blocks, hidden 512, tiny attention 64"),
+    "gmlp_large": ("gMLP-large", "96 blocks, hidden 768"),
+    "amlp_large": ("aMLP-large", "72 blocks, hidden 768, tiny attention 128"),
+}
+# Name suffix: (causal, spatial weights).
+TEXT_VARIANTS = {
+    "": (False, "dense"),
+    "_toeplitz": (False, "toeplitz"),
+    "_causal": (True, "dense"),
+    "_causal_toeplitz": (True, "toeplitz"),
+}
+
+
+def text_preset_name(architecture, variant):
+    """The name of a text preset, e.g. `gmlp_base_causal_toeplitz_en`."""
+    return f"{architecture}{variant}_en"
+
+
+def _text_presets():
+    presets = {}
+    for architecture, (label, shape) in TEXT_ARCHITECTURES.items():
+        for variant, (causal, spatial_weights) in TEXT_VARIANTS.items():
+            kind = "causal language model" if causal else "text encoder"
+            toeplitz = {"dense": "", "toeplitz": ", Toeplitz spatial weights"}
+            toeplitz = toeplitz[spatial_weights]
+            presets[text_preset_name(architecture, variant)] = {
+                "description": f"{label} {kind} ({shape}{toeplitz}; {_TEXT}). "
+                "Architecture only.",
+                "modality": "text",
+            }
+    return presets
 
 
 def _with_shipped_metadata(name, preset):
@@ -94,5 +113,5 @@ def _with_shipped_metadata(name, preset):
 
 PRESETS = {
     name: _with_shipped_metadata(name, preset)
-    for name, preset in _NAMED_PRESETS.items()
+    for name, preset in {**_NAMED_PRESETS, **_text_presets()}.items()
 }

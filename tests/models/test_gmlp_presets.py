@@ -9,11 +9,17 @@ import pytest
 
 import keras_gmlp
 from keras_gmlp.models import GMLPBackbone
+from keras_gmlp.models import GMLPCausalLM
 from keras_gmlp.models import GMLPClassifier
 from keras_gmlp.models import GMLPImageClassifier
+from keras_gmlp.models import GMLPMaskedLM
 from keras_gmlp.models import GMLPTextBackbone
 from keras_gmlp.models import GMLPTextClassifier
+from keras_gmlp.models.gmlp_preset_mixin import read_preset_config
 from keras_gmlp.models.gmlp_preset_mixin import resolve_preset
+from keras_gmlp.models.gmlp_presets import TEXT_ARCHITECTURES
+from keras_gmlp.models.gmlp_presets import TEXT_VARIANTS
+from keras_gmlp.models.gmlp_presets import text_preset_name
 from tests.helpers import to_numpy
 
 IMAGE_PRESET = "gmlp_tiny_image_test"
@@ -202,3 +208,79 @@ def test_named_presets_ship_inside_the_package():
     for name, preset in keras_gmlp.presets.items():
         if "handle" not in preset:
             assert (preset_files / name / "config.json").exists()
+
+
+MASKED_LM_PRESET = "amlp_tiny_masked_lm_test"
+CAUSAL_LM_PRESET = "gmlp_tiny_causal_lm_test"
+
+
+@pytest.mark.parametrize("architecture", TEXT_ARCHITECTURES)
+def test_text_presets_come_in_every_variant(architecture):
+    attention_dim = {"amlp_base": 64, "amlp_large": 128}.get(architecture)
+    for variant, (causal, spatial_weights) in TEXT_VARIANTS.items():
+        preset = resolve_preset(text_preset_name(architecture, variant))
+        config = read_preset_config(preset)["config"]
+        assert (config["causal"], config["spatial_weights"]) == (
+            causal,
+            spatial_weights,
+        )
+        assert config["attention_dim"] == attention_dim
+        preprocessor = json.loads(
+            (pathlib.Path(preset) / "preprocessor.json").read_text()
+        )
+        expected = (
+            "GMLPCausalLMPreprocessor" if causal else "GMLPTextClassifierPreprocessor"
+        )
+        assert preprocessor["class_name"] == expected
+
+
+def masked_lm_inputs(lm):
+    """Masked inputs, drawn once: the preprocessor masks at random."""
+    return {
+        key: to_numpy(value).astype("int32")
+        for key, value in lm.preprocessor(TEXTS)[0].items()
+    }
+
+
+def test_masked_lm_preset_loads_its_weights_and_round_trips(tmp_path):
+    lm = GMLPMaskedLM.from_preset(MASKED_LM_PRESET)
+    inputs = masked_lm_inputs(lm)
+    expected = to_numpy(lm(inputs))
+    untrained = GMLPMaskedLM.from_preset(MASKED_LM_PRESET, load_weights=False)
+    assert not np.allclose(to_numpy(untrained(inputs)), expected)
+    lm.save_to_preset(str(tmp_path))
+    restored = GMLPMaskedLM.from_preset(str(tmp_path))
+    np.testing.assert_array_equal(to_numpy(restored(inputs)), expected)
+
+
+@pytest.mark.parametrize("loader", [GMLPTextClassifier, GMLPClassifier])
+def test_classifier_from_the_masked_lm_preset_keeps_its_backbone(loader):
+    lm = GMLPMaskedLM.from_preset(MASKED_LM_PRESET)
+    classifier = loader.from_preset(MASKED_LM_PRESET, num_classes=2)
+    assert type(classifier) is GMLPTextClassifier
+    for pretrained, loaded in zip(
+        lm.backbone.weights, classifier.backbone.weights, strict=True
+    ):
+        np.testing.assert_array_equal(to_numpy(pretrained), to_numpy(loaded))
+    assert classifier.predict(TEXTS, verbose=0).shape == (3, 2)
+
+
+def test_causal_lm_preset_loads_its_weights_generates_and_round_trips(tmp_path):
+    lm = GMLPCausalLM.from_preset(CAUSAL_LM_PRESET)
+    assert (lm.backbone.causal, lm.backbone.spatial_weights) == (True, "toeplitz")
+    inputs = lm.preprocessor(TEXTS)[0]
+    expected = to_numpy(lm(inputs))
+    untrained = GMLPCausalLM.from_preset(CAUSAL_LM_PRESET, load_weights=False)
+    assert not np.allclose(to_numpy(untrained(inputs)), expected)
+    lm.compile(sampler="greedy")
+    generated = lm.generate(["a value", "return"], max_length=12)
+    lm.save_to_preset(str(tmp_path))
+    restored = GMLPCausalLM.from_preset(str(tmp_path))
+    np.testing.assert_array_equal(to_numpy(restored(inputs)), expected)
+    restored.compile(sampler="greedy")
+    assert restored.generate(["a value", "return"], max_length=12) == generated
+
+
+def test_causal_lm_from_a_bidirectional_preset_raises():
+    with pytest.raises(ValueError, match="needs a causal backbone"):
+        GMLPCausalLM.from_preset(MASKED_LM_PRESET)
