@@ -8,7 +8,9 @@ A causal aMLP (4 blocks, hidden 128, tiny attention 32) greedily generates
 `generate()`, whose decoding caches each block's gate inputs and attention
 keys and values, and by rerunning the compiled model over the whole sequence
 for every new token. Both must give the same tokens. Times exclude the first
-(compiling) call. Results go to `benchmarks/results/generation.{json,md}`.
+(compiling) call. Results go to `benchmarks/results/generation.{json,md}`,
+where a run replaces the rows of its backends and lengths and keeps the
+others.
 """
 
 import argparse
@@ -98,6 +100,18 @@ def worker(new_tokens):
     )
 
 
+def merged(rows):
+    """The rows of earlier runs that `rows` do not replace, then `rows`."""
+    path = os.path.join(RESULTS, "generation.json")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as file:
+        earlier = json.load(file)
+    measured = {(row["backend"], row["new_tokens"]) for row in rows}
+    kept = [r for r in earlier if (r["backend"], r["new_tokens"]) not in measured]
+    return kept + rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
@@ -125,7 +139,9 @@ def main():
             output = subprocess.run(
                 command, env=environment, capture_output=True, text=True, check=True
             ).stdout
-            rows.append(json.loads(output.strip().splitlines()[-1]))
+            row = json.loads(output.strip().splitlines()[-1])
+            rows.append({**row, "command": f"python {' '.join(sys.argv)}"})
+    rows = merged(rows)
     lines = [
         "| backend | new tokens | cached tokens/s | recomputed tokens/s "
         "| speed-up | same tokens |",
@@ -141,7 +157,8 @@ def main():
             "yes" if row["same_tokens"] else "NO",
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + f"\n\nCommand: `python {' '.join(sys.argv)}`\n"
+    commands = dict.fromkeys(f"`{row['command']}`" for row in rows)
+    table = "\n".join(lines) + f"\n\nCommands: {', '.join(commands)}\n"
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "generation.json"), "w") as file:
         json.dump(rows, file, indent=2)
