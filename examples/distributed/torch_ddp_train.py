@@ -129,6 +129,11 @@ def main():
     }
     if dist.get_rank() == 0:
         print(json.dumps(result))
+    # DDP goes first, while the process group lives on, and the barrier lets
+    # gloo's worker thread finish: a group that DDP's reducer destroys at exit
+    # can deadlock, its thread waiting for the GIL that the exit holds.
+    del model
+    dist.barrier()
     dist.destroy_process_group()
 
 

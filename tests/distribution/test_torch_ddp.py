@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -17,16 +18,22 @@ EXAMPLE = pathlib.Path(__file__).parents[2] / "examples/distributed/torch_ddp_tr
 def test_torchrun_trains_a_classifier_with_ddp():
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
     command += ["--nproc_per_node", "2", str(EXAMPLE), "--epochs", "2"]
-    completed = subprocess.run(
+    with subprocess.Popen(
         command,
         env={**os.environ, "KERAS_BACKEND": "torch"},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=300)
+        finally:
+            # torchrun's workers outlive it when it is killed: end them all.
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, stderr[-3000:]
+    result = json.loads(stdout.strip().splitlines()[-1])
     assert result["processes"] == 2
     # DDP keeps the two processes' weights identical.
     assert result["weight_drift"] == 0.0
