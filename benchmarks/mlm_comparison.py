@@ -1,6 +1,6 @@
 """The paper's masked-LM comparison, reproduced small, on the standard library.
 
-    python benchmarks/mlm_comparison.py                     # ~20 min on 2 cores
+    python benchmarks/mlm_comparison.py     # 38 min on 2 cores shared with other jobs
     python benchmarks/mlm_comparison.py --models gmlp amlp  # a part, merged in
 
 Four encoders of about the same parameter count (asserted within 5%, with
