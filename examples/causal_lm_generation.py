@@ -34,9 +34,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 SMOKE = os.environ.get("KERAS_GMLP_SMOKE") == "1"
 
-import ast
 import pathlib
-import sysconfig
 import time
 
 import keras
@@ -44,6 +42,7 @@ import keras_hub
 import numpy as np
 
 import keras_gmlp
+from keras_gmlp.data.standard_library import standard_library_docstrings
 
 keras.utils.set_random_seed(0)
 print("backend:", keras.backend.backend())
@@ -56,20 +55,11 @@ standard library's top-level modules (`os.py`, `typing.py`, ...).
 """
 
 
-def first_paragraphs(paths):
-    """The first paragraph of each docstring of Python source files."""
-    texts = []
-    for path in sorted(paths):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                text = ast.get_docstring(node)
-                if text:
-                    texts.append(" ".join(text.split("\n\n")[0].split()))
-    return texts
+def first_paragraph(text):
+    return " ".join(text.split("\n\n")[0].split())
 
 
-texts = first_paragraphs(pathlib.Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))
+texts = [first_paragraph(text) for text in standard_library_docstrings("*.py")]
 texts = texts[:64] if SMOKE else texts
 print(f"{len(texts)} paragraphs, e.g. {texts[1]!r}")
 

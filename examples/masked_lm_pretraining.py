@@ -39,14 +39,12 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 SMOKE = os.environ.get("KERAS_GMLP_SMOKE") == "1"
 
-import ast
-import pathlib
-import sysconfig
 
 import keras
 import numpy as np
 
 import keras_gmlp
+from keras_gmlp.data.standard_library import standard_library_docstrings
 
 keras.utils.set_random_seed(0)
 print("backend:", keras.backend.backend())
@@ -54,32 +52,17 @@ print("backend:", keras.backend.backend())
 """
 ## The data
 
-`docstrings` reads every module, class and function docstring of some
-standard-library source files.
+`standard_library_docstrings` reads every module, class and function
+docstring of the standard-library source files that a glob names.
 """
 
-STDLIB = pathlib.Path(sysconfig.get_paths()["stdlib"])
 PACKAGES = ("asyncio", "email", "logging", "xml")
 
-
-def docstrings(paths):
-    """The docstrings of Python source files, in order."""
-    texts = []
-    for path in sorted(paths):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                text = ast.get_docstring(node)
-                if text:
-                    texts.append(text)
-    return texts
-
-
 # Unlabelled: the top-level modules, none of which is in the four packages.
-unlabelled = np.array(docstrings(STDLIB.glob("*.py")))
+unlabelled = np.array(standard_library_docstrings("*.py"))
 texts, labels = [], []
 for label, package in enumerate(PACKAGES):
-    package_texts = docstrings((STDLIB / package).rglob("*.py"))
+    package_texts = standard_library_docstrings(f"{package}/**/*.py")
     texts += package_texts
     labels += [label] * len(package_texts)
 texts, labels = np.array(texts), np.array(labels)

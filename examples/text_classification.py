@@ -33,14 +33,12 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 SMOKE = os.environ.get("KERAS_GMLP_SMOKE") == "1"
 
-import ast
-import pathlib
-import sysconfig
 
 import keras
 import numpy as np
 
 import keras_gmlp
+from keras_gmlp.data.standard_library import standard_library_docstrings
 
 keras.utils.set_random_seed(0)
 print("backend:", keras.backend.backend())
@@ -48,30 +46,15 @@ print("backend:", keras.backend.backend())
 """
 ## The data
 
-Every module, class and function docstring of four packages, read with
-`ast` from the standard library's source files.
+Every module, class and function docstring of four packages of the standard
+library, read from its source files by `standard_library_docstrings`.
 """
 
 PACKAGES = ("asyncio", "email", "logging", "xml")
 
-
-def docstrings(package):
-    """The docstrings of a standard-library package, in file order."""
-    root = pathlib.Path(sysconfig.get_paths()["stdlib"]) / package
-    texts = []
-    for path in sorted(root.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                text = ast.get_docstring(node)
-                if text:
-                    texts.append(text)
-    return texts
-
-
 texts, labels = [], []
 for label, package in enumerate(PACKAGES):
-    package_texts = docstrings(package)
+    package_texts = standard_library_docstrings(f"{package}/**/*.py")
     texts += package_texts
     labels += [label] * len(package_texts)
     print(f"{package}: {len(package_texts)} docstrings")

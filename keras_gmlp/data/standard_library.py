@@ -7,13 +7,19 @@ import pathlib
 import sysconfig
 
 
-def standard_library_docstrings():
-    """Every docstring of the Python standard library's own modules.
+def standard_library_docstrings(pattern="**/*.py"):
+    """The docstrings of the Python standard library's own modules.
 
     Those of modules, classes and functions, file by file in sorted path
     order, so that the list is the same on every run of one Python version.
     Tests and `site-packages` are left out, and so are files that do not
     parse.
+
+    Args:
+        pattern: str. Which source files to read, a glob relative to the
+            standard library's folder: `"**/*.py"` for all of them,
+            `"email/**/*.py"` for one package, `"*.py"` for the top-level
+            modules.
 
     Returns:
         A list of strings, a few MB of mostly English text.
@@ -24,11 +30,12 @@ def standard_library_docstrings():
 
     docstrings = standard_library_docstrings()
     len(docstrings) > 1000  # True
+    email_docstrings = standard_library_docstrings("email/**/*.py")
     ```
     """
     root = pathlib.Path(sysconfig.get_paths()["stdlib"])
     docstrings = []
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(root.glob(pattern)):
         relative = str(path.relative_to(root))
         if "test" in relative or "site-packages" in relative:
             continue
