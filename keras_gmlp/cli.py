@@ -142,8 +142,9 @@ def _add_data_arguments(parser, required):
 def list_presets(args):
     import keras_gmlp
 
+    width = max(map(len, keras_gmlp.presets))
     for name, preset in keras_gmlp.presets.items():
-        facts = f"{name:24} {preset['modality']:5} {preset['parameters']:>12,}"
+        facts = f"{name:{width}} {preset['modality']:5} {preset['parameters']:>12,}"
         print(f"{facts}  {preset['description']}")
 
 

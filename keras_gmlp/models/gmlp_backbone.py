@@ -128,35 +128,5 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
         )
         return config
 
-    @staticmethod
-    def get_layout_map(
-        device_mesh, model_parallel_dim_name="model", data_parallel_dim_name="batch"
-    ):
-        """The `keras.distribution.LayoutMap` of gMLP's weights, for `ModelParallel`.
-
-        Shared with the other backbone; `gmlp_layout_map` documents which
-        weights are sharded and why.
-
-        Args:
-            device_mesh: a `keras.distribution.DeviceMesh`.
-            model_parallel_dim_name: str. The mesh axis the channel
-                projections are split over.
-            data_parallel_dim_name: str. The mesh axis the batch is split
-                over.
-
-        Example (JAX, 8 devices):
-        ```
-        mesh = keras.distribution.DeviceMesh(
-            (2, 4), ("batch", "model"), keras.distribution.list_devices()
-        )
-        distribution = keras.distribution.ModelParallel(
-            layout_map=GMLPBackbone.get_layout_map(mesh),
-            batch_dim_name="batch",
-        )
-        with distribution.scope():
-            backbone = GMLPBackbone.from_preset(...)
-        ```
-        """
-        return gmlp_layout_map(
-            device_mesh, model_parallel_dim_name, data_parallel_dim_name
-        )
+    # Shared by both backbones; `gmlp_layout_map` documents the layouts.
+    get_layout_map = staticmethod(gmlp_layout_map)

@@ -4,6 +4,7 @@ import keras_hub
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 from keras_gmlp.models.gmlp_tokenizer import SPECIAL_TOKENS
+from keras_gmlp.models.gmlp_tokenizer import add_special_tokens
 from keras_gmlp.models.gmlp_tokenizer import check_text
 
 # Byte `b` has id `b + BYTE_OFFSET`: the special tokens keep the ids they
@@ -57,13 +58,7 @@ class GMLPByteTokenizer(GMLPPresetMixin, keras_hub.tokenizers.ByteTokenizer):
                 "and pad to their own `sequence_length`. Expected "
                 f"sequence_length=None. Received: sequence_length={sequence_length}"
             )
-        self._add_special_token("[CLS]", "cls_token")
-        self._add_special_token("[SEP]", "sep_token")
-        self._add_special_token("[PAD]", "pad_token")
-        self._add_special_token("[MASK]", "mask_token")
-        # keras-hub's packers and samplers look for start and end tokens.
-        self._add_special_token("[CLS]", "start_token")
-        self._add_special_token("[SEP]", "end_token")
+        add_special_tokens(self)
         super().__init__(lowercase=lowercase, **kwargs)
 
     def vocabulary_size(self):

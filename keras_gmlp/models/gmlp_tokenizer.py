@@ -36,13 +36,7 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
     backbone_cls = GMLPTextBackbone
 
     def __init__(self, vocabulary=None, lowercase=True, **kwargs):
-        self._add_special_token("[CLS]", "cls_token")
-        self._add_special_token("[SEP]", "sep_token")
-        self._add_special_token("[PAD]", "pad_token")
-        self._add_special_token("[MASK]", "mask_token")
-        # keras-hub's packers and samplers look for start and end tokens.
-        self._add_special_token("[CLS]", "start_token")
-        self._add_special_token("[SEP]", "end_token")
+        add_special_tokens(self)
         super().__init__(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
 
     @classmethod
@@ -73,6 +67,17 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
     def tokenize(self, inputs):
         check_text(inputs, type(self).__name__)
         return super().tokenize(inputs)
+
+
+def add_special_tokens(tokenizer):
+    """Registers the special tokens that the gMLP preprocessors read."""
+    tokenizer._add_special_token("[CLS]", "cls_token")
+    tokenizer._add_special_token("[SEP]", "sep_token")
+    tokenizer._add_special_token("[PAD]", "pad_token")
+    tokenizer._add_special_token("[MASK]", "mask_token")
+    # keras-hub's packers and samplers look for start and end tokens.
+    tokenizer._add_special_token("[CLS]", "start_token")
+    tokenizer._add_special_token("[SEP]", "end_token")
 
 
 def check_text(inputs, tokenizer_name):
