@@ -17,8 +17,6 @@ SAVED_MODEL_FAILURES = {
     "torch": "ExportArchive cannot track Keras layers on torch, and "
     "`export(format='tf_saved_model')` fails in torch.export",
 }
-# ONNX has Erf but no Erfc, the op that tf.nn.gelu's exact form uses.
-ONNX_TENSORFLOW_FAILURE = "tf2onnx cannot convert Erfc, from the exact GELU"
 # Skipped, not an expected failure: the conversion takes 20 s to fail.
 ONNX_JAX_FAILURE = (
     "jax2onnx traces the gating unit's `ops.arange` without a concrete length"
@@ -84,7 +82,6 @@ def test_plain_export_serves_preprocessed_images(classifier, tmp_path):
 
 
 @pytest.mark.skipif(BACKEND == "jax", reason=ONNX_JAX_FAILURE)
-@pytest.mark.xfail(BACKEND == "tensorflow", reason=ONNX_TENSORFLOW_FAILURE, strict=True)
 def test_onnx_runs_in_onnxruntime(classifier, tmp_path):
     import onnxruntime
 
@@ -99,7 +96,7 @@ def test_onnx_runs_in_onnxruntime(classifier, tmp_path):
             path,
             format="onnx",
             verbose=False,
-            input_signature=[keras.InputSpec(shape=inputs.shape)],
+            input_signature=[keras.InputSpec(shape=inputs.shape, dtype="float32")],
         )
     finally:
         classifier.trainable = True

@@ -188,12 +188,15 @@ def dense_over_tokens(dense, x):
 def exact_gelu(x):
     """GELU in its exact (erf) form, as in the paper and timm.
 
-    On JAX it is written out with `erf`: `jax.nn.gelu`'s exact form lowers
-    through erfc to exp and divide, which XLA on CPU fuses badly with the
-    gating unit after it. gMLP-Ti inference, batch 16, on the 2-core CPU of
-    benchmarks/README.md: 61 images/s with `ops.gelu`, 92 written out. On
-    torch the fused kernel of `ops.gelu` is faster (47 against 34).
+    Written out with `erf` on JAX and TensorFlow. `jax.nn.gelu`'s exact form
+    lowers through erfc to exp and divide, which XLA on CPU fuses badly with
+    the gating unit after it: gMLP-Ti inference, batch 16, on the 2-core CPU
+    of benchmarks/README.md, 61 images/s with `ops.gelu`, 92 written out.
+    `tf.nn.gelu` uses Erfc too, which ONNX lacks, so the model would not
+    export to ONNX; written out, TensorFlow runs as fast (gMLP-Ti inference
+    41 against 39 images/s of CPU time). On torch the fused kernel of
+    `ops.gelu` is faster (47 against 34).
     """
-    if keras.backend.backend() == "jax":
-        return 0.5 * x * (1.0 + ops.erf(x * math.sqrt(0.5)))
-    return ops.gelu(x, approximate=False)
+    if keras.backend.backend() == "torch":
+        return ops.gelu(x, approximate=False)
+    return 0.5 * x * (1.0 + ops.erf(x * math.sqrt(0.5)))
