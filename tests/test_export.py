@@ -17,10 +17,6 @@ SAVED_MODEL_FAILURES = {
     "torch": "ExportArchive cannot track Keras layers on torch, and "
     "`export(format='tf_saved_model')` fails in torch.export",
 }
-# Skipped, not an expected failure: the conversion takes 20 s to fail.
-ONNX_JAX_FAILURE = (
-    "jax2onnx traces the gating unit's `ops.arange` without a concrete length"
-)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +77,6 @@ def test_plain_export_serves_preprocessed_images(classifier, tmp_path):
     )
 
 
-@pytest.mark.skipif(BACKEND == "jax", reason=ONNX_JAX_FAILURE)
 def test_onnx_runs_in_onnxruntime(classifier, tmp_path):
     import onnxruntime
 

@@ -214,8 +214,6 @@ class SpatialGatingUnit(keras.layers.Layer):
         """Rows `start, ..., start + num_rows - 1` of `W` for `length`
         tokens: `(heads, num_rows, length)`, built without the rest of `W`
         so that a decoding step costs O(length), not O(length^2)."""
-        rows = start + ops.arange(num_rows)
-        columns = ops.arange(length)
         if self.spatial_weights == "dense":
             kernel = ops.slice(
                 ops.convert_to_tensor(self.spatial_kernel),
@@ -223,10 +221,11 @@ class SpatialGatingUnit(keras.layers.Layer):
                 (self.heads, num_rows, length),
             )
         else:
-            offsets = rows[:, None] - columns[None, :] + self.max_length - 1
+            offsets = row_minus_column(start, num_rows, length) + self.max_length - 1
             kernel = ops.take(self.spatial_kernel, offsets, axis=1)
         if self.causal:
-            kernel = kernel * ops.cast(rows[:, None] >= columns[None, :], kernel.dtype)
+            earlier = row_minus_column(start, num_rows, length) >= 0
+            kernel = kernel * ops.cast(earlier, kernel.dtype)
         return kernel
 
     def _spatial_projection(self, v, kernel, bias):
@@ -315,3 +314,12 @@ class SpatialGatingUnit(keras.layers.Layer):
             }
         )
         return config
+
+
+def row_minus_column(start, num_rows, length):
+    """`i - j` for rows `i = start, ..., start + num_rows - 1` and columns
+    `j = 0, ..., length - 1`: a toeplitz `W`'s index and, where negative, the
+    later tokens a causal `W` masks. Dense non-causal weights never build
+    it, so their graphs hold no `arange` (which jax2onnx cannot export)."""
+    rows = start + ops.arange(num_rows)
+    return rows[:, None] - ops.arange(length)[None, :]
