@@ -42,3 +42,9 @@ def test_int8_logits_stay_close_to_float(preset, task_cls, inputs):
     assert not np.array_equal(logits, expected)  # it did quantize
     # Measured: at most 0.024 off, on logits of up to 1.25.
     np.testing.assert_allclose(logits, expected, atol=0.05)
+
+
+def test_a_classifier_that_has_not_run_quantizes():
+    classifier = GMLPClassifier.from_preset("gmlp_tiny_image_test", num_classes=3)
+    classifier.quantize("int8")
+    assert classifier.predict(images(), verbose=0).shape == (4, 3)

@@ -54,6 +54,10 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
         self.center_crop = None
         if crop_size is not None:
             self.center_crop = keras.layers.CenterCrop(*crop_size, name="center_crop")
+        # Stateless, but `Model.quantize` refuses a model with unbuilt layers.
+        for layer in (self.resizing, self.center_crop):
+            if layer is not None:
+                layer.build((None, None, None, 3))
 
     @property
     def image_size(self):
