@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_gmlp.layers.drop_path import DropPath
+from keras_gmlp.layers.matmul import dense_matmul
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
 
 
@@ -178,10 +179,16 @@ def dense_over_tokens(dense, x):
     The tokens are flattened into a `(batch * length, channels)` matrix
     first: XLA on CPU runs the kernel gradient of the 3D matmul about 2.5x
     slower than that of the same 2D one (see benchmarks/README.md). The
-    reshapes cost nothing on any backend.
+    reshapes cost nothing on any backend. `dense_matmul` computes the layer
+    from its weights (on oneDNN for torch on CPU), unless the layer is
+    quantized and needs its own call.
     """
     batch_size, length = ops.shape(x)[0], ops.shape(x)[1]
-    flat = dense(ops.reshape(x, (-1, ops.shape(x)[-1])))
+    flat = ops.reshape(x, (-1, ops.shape(x)[-1]))
+    if dense.quantization_mode is None:
+        flat = dense_matmul(flat, dense.kernel, dense.bias)
+    else:
+        flat = dense(flat)
     return ops.reshape(flat, (batch_size, length, dense.units))
 
 

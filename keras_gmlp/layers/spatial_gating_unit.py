@@ -3,6 +3,7 @@ import math
 import keras
 from keras import ops
 
+from keras_gmlp.layers.matmul import token_matmul
 from keras_gmlp.layers.tiny_attention import TinyAttention
 
 SPATIAL_WEIGHTS = ("dense", "toeplitz")
@@ -244,7 +245,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         rows = ops.shape(kernel)[1]
         v = ops.reshape(v, (batch_size, length, self.heads, -1))
         v = ops.reshape(ops.transpose(v, (2, 1, 0, 3)), (self.heads, length, -1))
-        mixed = ops.matmul(kernel, v) + bias[:, :, None]
+        mixed = token_matmul(kernel, v, bias)
         mixed = ops.reshape(mixed, (self.heads, rows, batch_size, -1))
         return ops.reshape(ops.transpose(mixed, (2, 1, 0, 3)), (batch_size, rows, -1))
 

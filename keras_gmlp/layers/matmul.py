@@ -1,0 +1,93 @@
+"""The two matmuls of a gMLP block, with a oneDNN path for torch on CPU.
+
+PyTorch's CPU matmuls call MKL, which runs AVX2 code on AMD processors; its
+convolutions call oneDNN, which uses AVX-512 there. A matmul is a 1x1
+convolution, so on the torch backend, for tensors on the CPU, both functions
+below run as one. On the 2-core AMD EPYC of benchmarks/README.md, fp32
+matmuls of gMLP-Ti's shapes reach about 210 GFLOP/s through `torch.matmul`
+and 400-440 through oneDNN; gMLP-Ti, batch 16, runs at 73-75 against 60-64
+images/s in inference and 24-25 against 22 in training with both matmuls
+converted, in one process. GPUs and the other backends use `ops.matmul`.
+"""
+
+import keras
+from keras import ops
+
+
+def dense_matmul(x, kernel, bias):
+    """`x @ kernel + bias`, a `Dense` layer's computation.
+
+    Args:
+        x: tensor of shape `(rows, in)`.
+        kernel: tensor of shape `(in, out)`.
+        bias: tensor of shape `(out,)`.
+
+    Returns:
+        A tensor of shape `(rows, out)`.
+
+    Example:
+    ```python
+    import numpy as np
+    from keras_gmlp.layers.matmul import dense_matmul
+
+    dense_matmul(np.ones((4, 3), "float32"), np.ones((3, 2), "float32"),
+                 np.zeros(2, "float32"))  # (4, 2), every entry 3.0
+    ```
+    """
+    x = ops.convert_to_tensor(x)
+    kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
+    if not runs_on_onednn(x):
+        return ops.matmul(x, kernel) + bias
+    import torch
+
+    # `x` read in place as a channels-last `(1, in, rows, 1)` image.
+    rows, channels = x.shape
+    image = x.reshape(1, rows, 1, channels).permute(0, 3, 1, 2)
+    filters = kernel.T.reshape(-1, channels, 1, 1)
+    outputs = torch.nn.functional.conv2d(image, filters, bias)
+    return outputs.permute(0, 2, 3, 1).reshape(rows, -1)
+
+
+def token_matmul(kernel, x, bias):
+    """`kernel @ x + bias[..., None]` for each head: mixing over tokens.
+
+    Args:
+        kernel: tensor of shape `(heads, rows, tokens)`.
+        x: tensor of shape `(heads, tokens, columns)`.
+        bias: tensor of shape `(heads, rows)`.
+
+    Returns:
+        A tensor of shape `(heads, rows, columns)`.
+
+    Example:
+    ```python
+    import numpy as np
+    from keras_gmlp.layers.matmul import token_matmul
+
+    token_matmul(np.ones((1, 2, 3), "float32"), np.ones((1, 3, 5), "float32"),
+                 np.ones((1, 2), "float32"))  # (1, 2, 5), every entry 4.0
+    ```
+    """
+    x = ops.convert_to_tensor(x)
+    kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
+    if not runs_on_onednn(x):
+        return ops.matmul(kernel, x) + bias[:, :, None]
+    import torch
+
+    # `x` read in place as a `(1, heads * tokens, columns, 1)` image, one
+    # group of channels per head.
+    heads, rows, tokens = kernel.shape
+    image = x.reshape(1, heads * tokens, -1, 1)
+    filters = kernel.reshape(heads * rows, tokens, 1, 1)
+    outputs = torch.nn.functional.conv2d(image, filters, bias.reshape(-1), groups=heads)
+    return outputs.reshape(heads, rows, -1)
+
+
+def runs_on_onednn(x):
+    """Whether the functions above run `x`'s matmul as a oneDNN convolution:
+    on the torch backend, for tensors on the CPU."""
+    if keras.backend.backend() != "torch":
+        return False
+    import torch
+
+    return x.device.type == "cpu" and torch.backends.mkldnn.is_available()

@@ -1,0 +1,103 @@
+import inspect
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gmlp.layers import matmul
+from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import runs_on_onednn
+from keras_gmlp.layers.matmul import token_matmul
+from tests.helpers import gradients
+from tests.helpers import to_numpy
+
+RNG = np.random.default_rng(0)
+ROWS, IN, OUT = 6, 5, 3
+HEADS, TOKENS, COLUMNS = 2, 4, 7
+
+
+class Weighted(keras.layers.Layer):
+    """`function(weight, bias)` with both as trainable weights, for the
+    gradients helper."""
+
+    def __init__(self, function, weight, bias):
+        super().__init__()
+        self.function = function
+        self.weight = self.add_weight(weight.shape, initializer="zeros")
+        self.bias = self.add_weight(bias.shape, initializer="zeros")
+        self.weight.assign(weight)
+        self.bias.assign(bias)
+
+    def call(self, inputs):
+        return self.function(inputs, self.weight, self.bias)
+
+
+def dense_case():
+    x = RNG.normal(size=(ROWS, IN)).astype("float32")
+    kernel = RNG.normal(size=(IN, OUT)).astype("float32")
+    bias = RNG.normal(size=(OUT,)).astype("float32")
+    return x, kernel, bias
+
+
+def token_case():
+    x = RNG.normal(size=(HEADS, TOKENS, COLUMNS)).astype("float32")
+    kernel = RNG.normal(size=(HEADS, TOKENS + 1, TOKENS)).astype("float32")
+    bias = RNG.normal(size=(HEADS, TOKENS + 1)).astype("float32")
+    return x, kernel, bias
+
+
+def test_torch_on_cpu_takes_the_onednn_path():
+    on_cpu = keras.backend.backend() == "torch"
+    assert runs_on_onednn(keras.ops.ones((2, 2))) == on_cpu
+
+
+def test_dense_matmul_matches_numpy():
+    x, kernel, bias = dense_case()
+    np.testing.assert_allclose(
+        to_numpy(dense_matmul(x, kernel, bias)), x @ kernel + bias, atol=1e-5
+    )
+
+
+def test_token_matmul_matches_numpy():
+    x, kernel, bias = token_case()
+    np.testing.assert_allclose(
+        to_numpy(token_matmul(kernel, x, bias)),
+        kernel @ x + bias[:, :, None],
+        atol=1e-5,
+    )
+
+
+def test_dense_matmul_gradients_match_numpy():
+    x, kernel, bias = dense_case()
+    layer = Weighted(dense_matmul, kernel, bias)
+    grads = list(gradients(layer, x).values())
+    # The helper's loss is sum(sin(3 y)).
+    outer = 3 * np.cos(3 * (x @ kernel + bias))
+    np.testing.assert_allclose(to_numpy(grads[0]), x.T @ outer, atol=1e-4)
+    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(0), atol=1e-4)
+
+
+def test_token_matmul_gradients_match_numpy():
+    x, kernel, bias = token_case()
+    layer = Weighted(lambda x, w, b: token_matmul(w, x, b), kernel, bias)
+    grads = list(gradients(layer, x).values())
+    outer = 3 * np.cos(3 * (kernel @ x + bias[:, :, None]))
+    np.testing.assert_allclose(
+        to_numpy(grads[0]), outer @ x.transpose(0, 2, 1), atol=1e-4
+    )
+    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(-1), atol=1e-4)
+
+
+@pytest.mark.parametrize("function", [dense_matmul, token_matmul])
+def test_bfloat16_inputs_keep_their_dtype(function):
+    x, kernel, bias = dense_case() if function is dense_matmul else token_case()
+    x = keras.ops.cast(x, "bfloat16")
+    args = (x, kernel, bias) if function is dense_matmul else (kernel, x, bias)
+    assert keras.backend.standardize_dtype(function(*args).dtype) == "bfloat16"
+
+
+@pytest.mark.parametrize("function", [dense_matmul, token_matmul])
+def test_docstring_example_runs(function):
+    (example,) = re.findall(r"```python\n(.*?)```", inspect.getdoc(function), re.S)
+    exec(example, {"matmul": matmul})
