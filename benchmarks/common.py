@@ -33,6 +33,17 @@ def seconds(fn):
     return time.perf_counter() - start
 
 
+def jit_compile():
+    """The `jit_compile` the benchmarks pass to `Model.compile`: XLA on JAX
+    and TensorFlow, where Keras' default leaves TensorFlow uncompiled on
+    CPU-only machines (TensorFlow's XLA runs gMLP-Ti 1.2x faster here, see
+    README.md); eager on torch, whose `torch.compile` takes minutes to
+    compile a 30-block model on 2 cores."""
+    import keras
+
+    return keras.backend.backend() != "torch"
+
+
 def run_worker(script, arguments, backend=None):
     """Runs `script --worker ...` in a fresh process and returns the JSON
     record it prints last, so that every measurement has its own compile

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 
+from common import jit_compile
 from common import machine
 from common import peak_memory_mib
 from common import run_worker
@@ -95,7 +96,9 @@ def build(model, length):
         network = gmlp(length, model.removeprefix("gmlp-"))
     # Training regresses the features on zeros: a full forward and backward
     # pass and an AdamW step, without a head that would differ between them.
-    network.compile(optimizer=keras.optimizers.AdamW(1e-4), loss="mse")
+    network.compile(
+        optimizer=keras.optimizers.AdamW(1e-4), loss="mse", jit_compile=jit_compile()
+    )
     return network
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 
+from common import jit_compile
 from common import machine
 from common import peak_memory_mib
 from common import run_worker
@@ -80,6 +81,7 @@ def run_keras(model, batch_size, repeats):
     classifier.compile(
         optimizer=keras.optimizers.AdamW(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=jit_compile(),
     )
     rng = np.random.default_rng(0)
     images = rng.normal(size=(batch_size, IMAGE_SIZE, IMAGE_SIZE, 3)).astype("float32")

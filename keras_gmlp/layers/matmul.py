@@ -5,13 +5,23 @@ convolutions call oneDNN, which uses AVX-512 there. A matmul is a 1x1
 convolution, so on the torch backend, for tensors on the CPU, both functions
 below run as one. On the 2-core AMD EPYC of benchmarks/README.md, fp32
 matmuls of gMLP-Ti's shapes reach about 210 GFLOP/s through `torch.matmul`
-and 400-440 through oneDNN; gMLP-Ti, batch 16, runs at 73-75 against 60-64
-images/s in inference and 24-25 against 22 in training with both matmuls
-converted, in one process. GPUs and the other backends use `ops.matmul`.
+and 400-440 through oneDNN; gMLP-Ti, batch 16, runs at 69-72 against 49-51
+images/s in inference and 25 against 18 in training with both matmuls
+converted (against `ops.matmul`, in one process). GPUs, the other backends
+and small matmuls use `ops.matmul`.
 """
 
 import keras
 from keras import ops
+
+# Below these sizes oneDNN's per-call weight reordering costs more than its
+# faster kernels save. Measured as above: a decoding step's
+# (4, 256) @ (256, 1536) takes 299 us as a convolution against 78 us through
+# MKL, and one new token's row of W (1 x 1024) against (1024, 3072) 668 us
+# against 169 us; from 256 rows and 16 outputs on, the convolution mostly
+# wins, and at gMLP-Ti's (3136, 128) @ (128, 768) it is 2x faster.
+ONEDNN_MIN_ROWS = 256
+ONEDNN_MIN_OUTPUTS = 16
 
 
 def dense_matmul(x, kernel, bias):
@@ -36,7 +46,7 @@ def dense_matmul(x, kernel, bias):
     """
     x = ops.convert_to_tensor(x)
     kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
-    if not runs_on_onednn(x):
+    if not runs_on_onednn(x, ops.shape(x)[0], ops.shape(kernel)[1]):
         return ops.matmul(x, kernel) + bias
     import torch
 
@@ -70,7 +80,7 @@ def token_matmul(kernel, x, bias):
     """
     x = ops.convert_to_tensor(x)
     kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
-    if not runs_on_onednn(x):
+    if not runs_on_onednn(x, ops.shape(x)[2], ops.shape(kernel)[1]):
         return ops.matmul(kernel, x) + bias[:, :, None]
     import torch
 
@@ -83,11 +93,18 @@ def token_matmul(kernel, x, bias):
     return outputs.reshape(heads, rows, -1)
 
 
-def runs_on_onednn(x):
-    """Whether the functions above run `x`'s matmul as a oneDNN convolution:
-    on the torch backend, for tensors on the CPU."""
+def runs_on_onednn(x, rows, outputs):
+    """Whether the functions above run a matmul as a oneDNN convolution: on
+    the torch backend, for tensors on the CPU, when the convolution reads at
+    least `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes at least
+    `ONEDNN_MIN_OUTPUTS` channels for each."""
     if keras.backend.backend() != "torch":
         return False
     import torch
 
-    return x.device.type == "cpu" and torch.backends.mkldnn.is_available()
+    return (
+        x.device.type == "cpu"
+        and torch.backends.mkldnn.is_available()
+        and rows >= ONEDNN_MIN_ROWS
+        and outputs >= ONEDNN_MIN_OUTPUTS
+    )

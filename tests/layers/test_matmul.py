@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from keras_gmlp.layers import matmul
+from keras_gmlp.layers.matmul import ONEDNN_MIN_OUTPUTS
+from keras_gmlp.layers.matmul import ONEDNN_MIN_ROWS
 from keras_gmlp.layers.matmul import dense_matmul
 from keras_gmlp.layers.matmul import runs_on_onednn
 from keras_gmlp.layers.matmul import token_matmul
@@ -13,8 +15,9 @@ from tests.helpers import gradients
 from tests.helpers import to_numpy
 
 RNG = np.random.default_rng(0)
-ROWS, IN, OUT = 6, 5, 3
-HEADS, TOKENS, COLUMNS = 2, 4, 7
+# (rows, outputs): below and at the sizes from which torch runs oneDNN.
+SIZES = {"small": (6, 3), "large": (ONEDNN_MIN_ROWS, ONEDNN_MIN_OUTPUTS)}
+IN, HEADS, TOKENS = 5, 2, 4
 
 
 class Weighted(keras.layers.Layer):
@@ -33,34 +36,39 @@ class Weighted(keras.layers.Layer):
         return self.function(inputs, self.weight, self.bias)
 
 
-def dense_case():
-    x = RNG.normal(size=(ROWS, IN)).astype("float32")
-    kernel = RNG.normal(size=(IN, OUT)).astype("float32")
-    bias = RNG.normal(size=(OUT,)).astype("float32")
+def dense_case(size):
+    rows, outputs = SIZES[size]
+    x = RNG.normal(size=(rows, IN)).astype("float32")
+    kernel = RNG.normal(size=(IN, outputs)).astype("float32")
+    bias = RNG.normal(size=(outputs,)).astype("float32")
     return x, kernel, bias
 
 
-def token_case():
-    x = RNG.normal(size=(HEADS, TOKENS, COLUMNS)).astype("float32")
-    kernel = RNG.normal(size=(HEADS, TOKENS + 1, TOKENS)).astype("float32")
-    bias = RNG.normal(size=(HEADS, TOKENS + 1)).astype("float32")
+def token_case(size):
+    columns, outputs = SIZES[size]
+    x = RNG.normal(size=(HEADS, TOKENS, columns)).astype("float32")
+    kernel = RNG.normal(size=(HEADS, outputs, TOKENS)).astype("float32")
+    bias = RNG.normal(size=(HEADS, outputs)).astype("float32")
     return x, kernel, bias
 
 
-def test_torch_on_cpu_takes_the_onednn_path():
-    on_cpu = keras.backend.backend() == "torch"
-    assert runs_on_onednn(keras.ops.ones((2, 2))) == on_cpu
+@pytest.mark.parametrize("size", SIZES)
+def test_torch_on_cpu_takes_the_onednn_path_from_the_minimum_size(size):
+    expected = keras.backend.backend() == "torch" and size == "large"
+    assert runs_on_onednn(keras.ops.ones((2, 2)), *SIZES[size]) == expected
 
 
-def test_dense_matmul_matches_numpy():
-    x, kernel, bias = dense_case()
+@pytest.mark.parametrize("size", SIZES)
+def test_dense_matmul_matches_numpy(size):
+    x, kernel, bias = dense_case(size)
     np.testing.assert_allclose(
         to_numpy(dense_matmul(x, kernel, bias)), x @ kernel + bias, atol=1e-5
     )
 
 
-def test_token_matmul_matches_numpy():
-    x, kernel, bias = token_case()
+@pytest.mark.parametrize("size", SIZES)
+def test_token_matmul_matches_numpy(size):
+    x, kernel, bias = token_case(size)
     np.testing.assert_allclose(
         to_numpy(token_matmul(kernel, x, bias)),
         kernel @ x + bias[:, :, None],
@@ -68,30 +76,33 @@ def test_token_matmul_matches_numpy():
     )
 
 
-def test_dense_matmul_gradients_match_numpy():
-    x, kernel, bias = dense_case()
+@pytest.mark.parametrize("size", SIZES)
+def test_dense_matmul_gradients_match_numpy(size):
+    x, kernel, bias = dense_case(size)
     layer = Weighted(dense_matmul, kernel, bias)
     grads = list(gradients(layer, x).values())
     # The helper's loss is sum(sin(3 y)).
     outer = 3 * np.cos(3 * (x @ kernel + bias))
-    np.testing.assert_allclose(to_numpy(grads[0]), x.T @ outer, atol=1e-4)
-    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(0), atol=1e-4)
+    np.testing.assert_allclose(to_numpy(grads[0]), x.T @ outer, atol=1e-3)
+    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(0), atol=1e-3)
 
 
-def test_token_matmul_gradients_match_numpy():
-    x, kernel, bias = token_case()
+@pytest.mark.parametrize("size", SIZES)
+def test_token_matmul_gradients_match_numpy(size):
+    x, kernel, bias = token_case(size)
     layer = Weighted(lambda x, w, b: token_matmul(w, x, b), kernel, bias)
     grads = list(gradients(layer, x).values())
     outer = 3 * np.cos(3 * (kernel @ x + bias[:, :, None]))
     np.testing.assert_allclose(
-        to_numpy(grads[0]), outer @ x.transpose(0, 2, 1), atol=1e-4
+        to_numpy(grads[0]), outer @ x.transpose(0, 2, 1), atol=1e-3
     )
-    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(-1), atol=1e-4)
+    np.testing.assert_allclose(to_numpy(grads[1]), outer.sum(-1), atol=1e-3)
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("function", [dense_matmul, token_matmul])
-def test_bfloat16_inputs_keep_their_dtype(function):
-    x, kernel, bias = dense_case() if function is dense_matmul else token_case()
+def test_bfloat16_inputs_keep_their_dtype(function, size):
+    x, kernel, bias = (dense_case if function is dense_matmul else token_case)(size)
     x = keras.ops.cast(x, "bfloat16")
     args = (x, kernel, bias) if function is dense_matmul else (kernel, x, bias)
     assert keras.backend.standardize_dtype(function(*args).dtype) == "bfloat16"
