@@ -6,9 +6,19 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gmlp.layers import matmul
+
 
 def to_numpy(x):
     return ops.convert_to_numpy(ops.cast(x, "float32"))
+
+
+def run_every_matmul_on_onednn(monkeypatch):
+    """Lowers the sizes from which torch on CPU runs the gMLP matmuls on
+    oneDNN to one, so that small test models take that path too (nothing
+    changes on the other backends)."""
+    monkeypatch.setattr(matmul, "ONEDNN_MIN_ROWS", 1)
+    monkeypatch.setattr(matmul, "ONEDNN_MIN_OUTPUTS", 1)
 
 
 def randomize_weights(layer, scale=0.5, offset=0.0, seed=1):

@@ -11,6 +11,7 @@ from tests.helpers import assert_saving_round_trip
 from tests.helpers import gradients
 from tests.helpers import masked_sequence_model
 from tests.helpers import randomize_weights
+from tests.helpers import run_every_matmul_on_onednn
 from tests.helpers import to_numpy
 
 BATCH, LENGTH, CHANNELS = 2, 8, 16
@@ -73,9 +74,12 @@ def test_output_shape(kwargs):
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("heads", [1, 2])
 @pytest.mark.parametrize("length", [LENGTH, 5])
+@pytest.mark.parametrize("all_onednn", [False, True], ids=["", "all_onednn"])
 def test_matches_numpy_reference(
-    spatial_weights, fft, causal, heads, length, monkeypatch
+    spatial_weights, fft, causal, heads, length, all_onednn, monkeypatch
 ):
+    if all_onednn:
+        run_every_matmul_on_onednn(monkeypatch)
     if fft:  # the FFT convolution otherwise only serves long sequences
         monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
     unit = randomized_unit(spatial_weights=spatial_weights, causal=causal, heads=heads)
