@@ -7,6 +7,8 @@ import re
 import pytest
 
 import keras_gmlp
+from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import token_matmul
 
 CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 PUBLIC_CLASSES = [
@@ -14,6 +16,8 @@ PUBLIC_CLASSES = [
     for module in (keras_gmlp.layers, keras_gmlp.models)
     for name in module.__all__
 ]
+# Internal functions that document themselves with an example all the same.
+DOCUMENTED = PUBLIC_CLASSES + [dense_matmul, token_matmul]
 
 
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
@@ -25,7 +29,7 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
         exec(block, {})
 
 
-@pytest.mark.parametrize("cls", PUBLIC_CLASSES, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", DOCUMENTED, ids=lambda cls: cls.__name__)
 def test_docstring_example_runs(cls):
     docstring = inspect.getdoc(cls)
     if cls.__init__ is not object.__init__:

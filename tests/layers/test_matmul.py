@@ -1,11 +1,7 @@
-import inspect
-import re
-
 import keras
 import numpy as np
 import pytest
 
-from keras_gmlp.layers import matmul
 from keras_gmlp.layers.matmul import ONEDNN_MIN_OUTPUTS
 from keras_gmlp.layers.matmul import ONEDNN_MIN_ROWS
 from keras_gmlp.layers.matmul import dense_matmul
@@ -106,9 +102,3 @@ def test_bfloat16_inputs_keep_their_dtype(function, size):
     x = keras.ops.cast(x, "bfloat16")
     args = (x, kernel, bias) if function is dense_matmul else (kernel, x, bias)
     assert keras.backend.standardize_dtype(function(*args).dtype) == "bfloat16"
-
-
-@pytest.mark.parametrize("function", [dense_matmul, token_matmul])
-def test_docstring_example_runs(function):
-    (example,) = re.findall(r"```python\n(.*?)```", inspect.getdoc(function), re.S)
-    exec(example, {"matmul": matmul})
