@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,14 +35,22 @@ def seconds(fn):
 
 
 def jit_compile():
-    """The `jit_compile` the benchmarks pass to `Model.compile`: XLA on JAX
+    """The `jit_compile` the benchmarks pass to `Model.compile`. XLA on JAX
     and TensorFlow, where Keras' default leaves TensorFlow uncompiled on
     CPU-only machines (TensorFlow's XLA runs gMLP-Ti 1.2x faster here, see
-    README.md); eager on torch, whose `torch.compile` takes minutes to
-    compile a 30-block model on 2 cores."""
+    README.md). `torch.compile` on a GPU, where eager Keras is bound by
+    Python (gMLP-Ti inference on an H100, bf16, batch 256: 68 ms eager,
+    17 ms compiled); eager on a CPU, where compiling takes minutes on 2
+    cores and runs slower than eager (README.md). `BENCH_TORCH_EAGER=1`
+    keeps torch eager on a GPU too, where compiling 30 blocks' training
+    step takes minutes."""
     import keras
 
-    return keras.backend.backend() != "torch"
+    if keras.backend.backend() != "torch":
+        return True
+    import torch
+
+    return torch.cuda.is_available() and not os.environ.get("BENCH_TORCH_EAGER")
 
 
 def run_worker(script, arguments, backend=None):
@@ -64,9 +73,17 @@ def peak_memory_mib():
 
 
 def versions(packages):
+    """{package: version}, None for those not installed (a GPU image may
+    lack TensorFlow)."""
     import importlib.metadata as metadata
 
-    return {package: metadata.version(package) for package in packages}
+    def version(package):
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {package: version(package) for package in packages}
 
 
 def machine():
@@ -82,5 +99,15 @@ def machine():
     return {
         "cpu": cpu_model,
         "cores": os.cpu_count(),
+        "gpu": gpu_name(),
         "python": platform.python_version(),
     }
+
+
+def gpu_name():
+    """The first NVIDIA GPU's name, or None where there is none."""
+    if not shutil.which("nvidia-smi"):
+        return None
+    query = ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"]
+    names = subprocess.run(query, capture_output=True, text=True).stdout.split("\n")
+    return names[0].strip() or None

@@ -1,13 +1,19 @@
 """Vision throughput: keras_gmlp on JAX, TensorFlow and PyTorch against
-lucidrains' g-mlp-pytorch, next to the machine's fp32 matmul limit.
+lucidrains' g-mlp-pytorch, next to the machine's matmul limit.
 
     python benchmarks/vision_throughput.py            # everything, ~15 min on 2 cores
     python benchmarks/vision_throughput.py --models ti --repeats 3
+    python benchmarks/vision_throughput.py --implementations g-mlp-pytorch jax torch \
+        --dtype bfloat16 --batch-size 256 --output vision_gpu_bf16   # on a GPU
 
 Every (implementation, model) pair runs in its own process, so compile
 caches and peak memory are its own. Each reports the compile or warm-up time
 of its first call apart, then images/s as the median of `--repeats` timed
-calls. Results go to `benchmarks/results/vision.{json,md,png}`.
+calls. Where a GPU is visible, every implementation runs on it (JAX and
+torch; the script does not place TensorFlow). `--dtype bfloat16` runs Keras
+under the `mixed_bfloat16` policy and g-mlp-pytorch under `torch.autocast`:
+bfloat16 compute, float32 weights. Results go to
+`benchmarks/results/<output>.{json,md,png}`.
 """
 
 import argparse
@@ -28,7 +34,6 @@ MODELS = {  # the paper's sizes, all 30 blocks of 16x16 patches at 224x224
 }
 NUM_LAYERS, IMAGE_SIZE, PATCH_SIZE, NUM_CLASSES = 30, 224, 16, 1000
 IMPLEMENTATIONS = ("g-mlp-pytorch", "jax", "tensorflow", "torch")
-MATMUL_SIZE = 2048
 PACKAGES = ["keras", "keras-hub", "jax", "tensorflow", "torch", "g-mlp-pytorch"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -42,35 +47,56 @@ def forward_flops(model):
     return stem + NUM_LAYERS * block + 2 * d * NUM_CLASSES
 
 
-def matmul_gflops(implementation, repeats):
-    n = MATMUL_SIZE
+def matmul_gflops(implementation, dtype, repeats):
+    """GFLOP/s of a square matmul in `dtype` on the implementation's device:
+    2048 on a CPU, 8192 on a GPU, which a smaller one leaves part idle."""
     if implementation in ("torch", "g-mlp-pytorch"):
         import torch
 
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        _, seconds = timed(lambda: torch.mm(a, b), repeats)
+        device = torch_device()
+        n = 8192 if device == "cuda" else 2048
+        a = torch.randn(n, n, device=device, dtype=getattr(torch, dtype))
+        _, seconds = timed(lambda: synchronized(torch.mm, a, a), repeats)
     elif implementation == "jax":
         import jax
-        import jax.numpy as jnp
 
-        a = jnp.ones((n, n), "float32")
-        matmul = jax.jit(jnp.dot)
+        n = 8192 if jax.default_backend() == "gpu" else 2048
+        a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+        matmul = jax.jit(jax.numpy.dot)
         _, seconds = timed(lambda: matmul(a, a).block_until_ready(), repeats)
     else:
         import tensorflow as tf
 
-        a = tf.random.normal((n, n))
+        n = 8192 if tf.config.list_physical_devices("GPU") else 2048
+        a = tf.random.normal((n, n), dtype=dtype)
         matmul = tf.function(tf.linalg.matmul, jit_compile=True)
         _, seconds = timed(lambda: matmul(a, a).numpy(), repeats)
     return 2 * n**3 / seconds / 1e9
 
 
-def run_keras(model, batch_size, repeats):
+def torch_device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def synchronized(fn, *args):
+    """Calls `fn` and waits for the GPU, so that timers see the work done."""
+    import torch
+
+    fn(*args)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def run_keras(model, batch_size, dtype, repeats):
     import keras
     import numpy as np
 
     import keras_gmlp
 
+    if dtype == "bfloat16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
     backbone = keras_gmlp.models.GMLPBackbone(
         num_layers=NUM_LAYERS,
         image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
@@ -86,6 +112,13 @@ def run_keras(model, batch_size, repeats):
     rng = np.random.default_rng(0)
     images = rng.normal(size=(batch_size, IMAGE_SIZE, IMAGE_SIZE, 3)).astype("float32")
     labels = rng.integers(0, NUM_CLASSES, size=(batch_size,))
+    # On the device once, as g-mlp-pytorch's are: copying numpy images to a
+    # GPU took 30 of JAX's 45 ms a gMLP-Ti inference batch (H100, bf16, 256).
+    images, labels = (
+        keras.ops.convert_to_tensor(images),
+        keras.ops.convert_to_tensor(labels),
+    )
+    # Both calls return host arrays, so they wait for the device.
     return {
         "parameters": classifier.count_params(),
         "inference": timed(lambda: classifier.predict_on_batch(images), repeats),
@@ -93,12 +126,13 @@ def run_keras(model, batch_size, repeats):
     }
 
 
-def run_lucidrains(model, batch_size, repeats):
+def run_lucidrains(model, batch_size, dtype, repeats):
     import torch
     from g_mlp_pytorch import gMLPVision
 
     torch.manual_seed(0)
     size = MODELS[model]
+    device = torch_device()
     network = gMLPVision(
         image_size=IMAGE_SIZE,
         patch_size=PATCH_SIZE,
@@ -106,40 +140,62 @@ def run_lucidrains(model, batch_size, repeats):
         dim=size["hidden_dim"],
         depth=NUM_LAYERS,
         ff_mult=size["intermediate_dim"] // size["hidden_dim"],
-    )
+    ).to(device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=1e-3)
-    images = torch.randn(batch_size, 3, IMAGE_SIZE, IMAGE_SIZE)
-    labels = torch.randint(0, NUM_CLASSES, (batch_size,))
+    images = torch.randn(batch_size, 3, IMAGE_SIZE, IMAGE_SIZE, device=device)
+    labels = torch.randint(0, NUM_CLASSES, (batch_size,), device=device)
+
+    def autocast():
+        return torch.autocast(device, torch.bfloat16, enabled=dtype == "bfloat16")
 
     def infer():
         network.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             network(images)
 
     def train():
         network.train()
         optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(network(images), labels).backward()
+        with autocast():
+            loss = torch.nn.functional.cross_entropy(network(images), labels)
+        loss.backward()
         optimizer.step()
 
     return {
         "parameters": sum(p.numel() for p in network.parameters()),
-        "inference": timed(infer, repeats),
-        "training": timed(train, repeats),
+        "inference": timed(lambda: synchronized(infer), repeats),
+        "training": timed(lambda: synchronized(train), repeats),
     }
 
 
-def worker(implementation, model, batch_size, repeats):
+def device_peak_memory_mib(implementation):
+    """The GPU's peak allocation in this process, or None on a CPU."""
+    if implementation == "jax":
+        import jax
+
+        if jax.default_backend() != "gpu":
+            return None
+        return jax.devices()[0].memory_stats()["peak_bytes_in_use"] / 2**20
+    if implementation in ("torch", "g-mlp-pytorch") and torch_device() == "cuda":
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return None
+
+
+def worker(implementation, model, batch_size, dtype, repeats):
     """One measurement, in this process; prints one JSON line."""
     run = run_lucidrains if implementation == "g-mlp-pytorch" else run_keras
-    result = run(model, batch_size, repeats)
+    result = run(model, batch_size, dtype, repeats)
     record = {
         "implementation": implementation,
         "model": model,
         "batch_size": batch_size,
+        "dtype": dtype,
         "parameters": result["parameters"],
-        "matmul_gflops": matmul_gflops(implementation, repeats),
+        "matmul_gflops": matmul_gflops(implementation, dtype, repeats),
         "peak_memory_mib": peak_memory_mib(),
+        "device_peak_memory_mib": device_peak_memory_mib(implementation),
     }
     for mode in ("inference", "training"):
         first, median = result[mode]
@@ -148,24 +204,38 @@ def worker(implementation, model, batch_size, repeats):
     print(json.dumps(record))
 
 
-def measure(implementation, model, batch_size, repeats):
-    arguments = [implementation, "--models", model]
-    arguments += ["--batch-size", str(batch_size), "--repeats", str(repeats)]
+def measure(implementation, model, batch_size, dtype, repeats):
+    arguments = [implementation, "--models", model, "--batch-size", str(batch_size)]
+    arguments += ["--dtype", dtype, "--repeats", str(repeats)]
     backend = None if implementation == "g-mlp-pytorch" else implementation
     return run_worker(__file__, arguments, backend)
 
 
+def command():
+    """This run's command line, with the environment that changes it."""
+    eager = "BENCH_TORCH_EAGER=1 " if os.environ.get("BENCH_TORCH_EAGER") else ""
+    return f"{eager}python {' '.join(sys.argv)}"
+
+
 def markdown(report):
-    limit = report["matmul_gflops_limit"]
+    limit, dtype = report["matmul_gflops_limit"], report["dtype"]
+    host = report["machine"]
+    machine_line = f"Machine: {host['cpu']}, {host['cores']} cores"
+    if host["gpu"]:
+        machine_line += f", {host['gpu']}"
+    on_device = any(row["device_peak_memory_mib"] for row in report["results"])
+    memory = "GPU peak MiB" if on_device else "peak MiB"
     lines = [
-        f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
-        f"fp32 matmul limit: {limit:.0f} GFLOP/s (best {MATMUL_SIZE}^2 matmul).",
+        f"{machine_line}. {dtype} matmul limit: {limit:.0f} GFLOP/s "
+        "(the best square matmul of the frameworks, same run).",
         "",
         "| model | implementation | inference img/s | ratio | GFLOP/s | % of matmul "
-        "| training img/s | ratio | compile s (infer / train) | peak MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| training img/s | ratio | % of matmul | compile s (infer / train) "
+        f"| {memory} |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["results"]:
+        peak = row["device_peak_memory_mib"] if on_device else row["peak_memory_mib"]
         cells = [
             f"gMLP-{row['model'].capitalize()}",
             row["implementation"],
@@ -175,11 +245,13 @@ def markdown(report):
             f"{100 * row['inference_gflops'] / limit:.0f}%",
             f"{row['training_images_per_s']:.1f}",
             f"{row['training_ratio']:.2f}x",
+            f"{100 * row['training_gflops'] / limit:.0f}%",
             f"{row['inference_warmup_s']:.1f} / {row['training_warmup_s']:.1f}",
-            f"{row['peak_memory_mib']:.0f}",
+            f"{peak:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Batch {report['batch_size']}, fp32. Command: `{report['command']}`"]
+    command = report["command"]
+    lines += ["", f"Batch {report['batch_size']}, {dtype}. Command: `{command}`"]
     return "\n".join(lines) + "\n"
 
 
@@ -194,7 +266,7 @@ def plot(report, path):
         rows = report["results"]
         labels = [f"{r['model']}\n{r['implementation']}" for r in rows]
         axis.bar(labels, [r[f"{mode}_images_per_s"] for r in rows])
-        axis.set_title(f"{mode}, batch {report['batch_size']}, fp32")
+        axis.set_title(f"{mode}, batch {report['batch_size']}, {report['dtype']}")
         axis.set_ylabel("images / s")
         axis.tick_params(axis="x", labelsize=7, rotation=45)
     figure.tight_layout()
@@ -206,19 +278,21 @@ def main():
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--implementations", nargs="+", default=list(IMPLEMENTATIONS))
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", default="vision", help="results/<output>.*")
     parser.add_argument("--worker", choices=IMPLEMENTATIONS)
     args = parser.parse_args()
     if args.worker:
-        return worker(args.worker, args.models[0], args.batch_size, args.repeats)
+        size = (args.models[0], args.batch_size, args.dtype, args.repeats)
+        return worker(args.worker, *size)
 
     results = []
     for model in args.models:
         for implementation in args.implementations:
             print(f"measuring gMLP-{model} on {implementation}", file=sys.stderr)
-            results.append(
-                measure(implementation, model, args.batch_size, args.repeats)
-            )
+            size = (model, args.batch_size, args.dtype, args.repeats)
+            results.append(measure(implementation, *size))
     anchors = {r["model"]: r for r in results if r["implementation"] == "g-mlp-pytorch"}
     for row in results:
         anchor = anchors.get(row["model"], row)
@@ -230,20 +304,22 @@ def main():
             flops = forward_flops(row["model"]) * (3 if mode == "training" else 1)
             row[f"{mode}_gflops"] = speed * flops / 1e9
     report = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command(),
         "machine": machine(),
         "versions": versions(PACKAGES),
         "batch_size": args.batch_size,
+        "dtype": args.dtype,
         "matmul_gflops_limit": max(r["matmul_gflops"] for r in results),
         "results": results,
     }
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "vision.json"), "w") as file:
+    path = os.path.join(RESULTS, args.output)
+    with open(f"{path}.json", "w") as file:
         json.dump(report, file, indent=2)
     table = markdown(report)
-    with open(os.path.join(RESULTS, "vision.md"), "w") as file:
+    with open(f"{path}.md", "w") as file:
         file.write(table)
-    plot(report, os.path.join(RESULTS, "vision.png"))
+    plot(report, f"{path}.png")
     print(table)
 
 
