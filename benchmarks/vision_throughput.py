@@ -213,8 +213,9 @@ def measure(implementation, model, batch_size, dtype, repeats):
 
 def command():
     """This run's command line, with the environment that changes it."""
-    eager = "BENCH_TORCH_EAGER=1 " if os.environ.get("BENCH_TORCH_EAGER") else ""
-    return f"{eager}python {' '.join(sys.argv)}"
+    names = ("BENCH_TORCH_EAGER", "GLIBC_TUNABLES", "XLA_FLAGS")
+    settings = [f"{name}={os.environ[name]} " for name in names if name in os.environ]
+    return f"{''.join(settings)}python {' '.join(sys.argv)}"
 
 
 def markdown(report):

@@ -19,8 +19,10 @@ import os
 # glibc accepts on 64-bit systems.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MAX_MMAP_THRESHOLD = 32 * 2**20
-# Environment variables through which users set these themselves.
-USER_SETTINGS = ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+# Where users set these two thresholds themselves: glibc's tunables
+# (`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...`) or its older variables.
+USER_TUNABLES = ("glibc.malloc.mmap_threshold", "glibc.malloc.trim_threshold")
+USER_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
 
 @functools.cache
@@ -28,9 +30,11 @@ def keep_freed_memory():
     """Sets glibc to keep freed blocks of up to 32 MiB for reuse, once per
     process: the oneDNN matmuls of `matmul.py` call it.
 
-    Nothing changes where the environment sets glibc's malloc itself
-    (`GLIBC_TUNABLES`, `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`)
-    or where the C library is not glibc (macOS, musl, Windows).
+    Nothing changes where the environment sets either threshold itself
+    (through `GLIBC_TUNABLES`, `MALLOC_MMAP_THRESHOLD_` or
+    `MALLOC_TRIM_THRESHOLD_`) or where the C library is not glibc (macOS,
+    musl, Windows). Other tunables, such as the `glibc.malloc.hugetlb=1`
+    that benchmarks/README.md recommends, combine with these settings.
 
     Returns:
         Whether the settings were applied.
@@ -42,7 +46,10 @@ def keep_freed_memory():
     keep_freed_memory()  # True on Linux with glibc
     ```
     """
-    if any(name in os.environ for name in USER_SETTINGS):
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if any(name in tunables for name in USER_TUNABLES) or any(
+        name in os.environ for name in USER_VARIABLES
+    ):
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -29,7 +29,7 @@ def libc(monkeypatch):
     once-per-process cache cleared before and after."""
     fake = FakeLibc()
     monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
-    for name in cpu_memory.USER_SETTINGS:
+    for name in ("GLIBC_TUNABLES", *cpu_memory.USER_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     keep_freed_memory.cache_clear()
     yield fake
@@ -45,11 +45,25 @@ def test_sets_both_thresholds_once(libc):
     ]
 
 
-@pytest.mark.parametrize("name", cpu_memory.USER_SETTINGS)
-def test_leaves_the_users_own_settings_alone(libc, monkeypatch, name):
-    monkeypatch.setenv(name, "")
+USER_SETTINGS = [
+    ("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=0"),
+    ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0"),
+    ("MALLOC_MMAP_THRESHOLD_", "0"),
+    ("MALLOC_TRIM_THRESHOLD_", "0"),
+]
+
+
+@pytest.mark.parametrize("name, value", USER_SETTINGS)
+def test_leaves_the_users_own_thresholds_alone(libc, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
     assert not keep_freed_memory()
     assert libc.calls == []
+
+
+def test_combines_with_other_tunables(libc, monkeypatch):
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
+    assert keep_freed_memory()
+    assert len(libc.calls) == 2
 
 
 def test_does_nothing_without_glibc(libc, monkeypatch):
