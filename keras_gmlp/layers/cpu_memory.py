@@ -7,8 +7,10 @@ faults its large activations into memory page by page again. gMLP-S,
 batch 16, on the torch backend of the 2-core CPU of benchmarks/README.md:
 455,000 page faults and 14.4 images/s an inference call by default; 16,000
 and 28.1 images/s with the settings below (training 8.3 to 9.2 images/s),
-and a lower peak resident set (3,956 against 4,018 MiB). JAX and TensorFlow
-keep their own pools and are not affected.
+and a lower peak resident set (3,956 against 4,018 MiB). TensorFlow keeps
+its own pool. JAX's training step faults the same way, but from XLA's
+threads, which only settings made before they start reach: README.md's
+`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`.
 """
 
 import ctypes
