@@ -47,27 +47,32 @@ def forward_flops(model):
     return stem + NUM_LAYERS * block + 2 * d * NUM_CLASSES
 
 
+def matmul_size(on_gpu):
+    """The side of the square matmul that measures the limit: 8192 on a GPU,
+    which a smaller one leaves part idle, 2048 on a CPU."""
+    return 8192 if on_gpu else 2048
+
+
 def matmul_gflops(implementation, dtype, repeats):
-    """GFLOP/s of a square matmul in `dtype` on the implementation's device:
-    2048 on a CPU, 8192 on a GPU, which a smaller one leaves part idle."""
+    """GFLOP/s of a square matmul in `dtype` on the implementation's device."""
     if implementation in ("torch", "g-mlp-pytorch"):
         import torch
 
         device = torch_device()
-        n = 8192 if device == "cuda" else 2048
+        n = matmul_size(device == "cuda")
         a = torch.randn(n, n, device=device, dtype=getattr(torch, dtype))
         _, seconds = timed(lambda: synchronized(torch.mm, a, a), repeats)
     elif implementation == "jax":
         import jax
 
-        n = 8192 if jax.default_backend() == "gpu" else 2048
+        n = matmul_size(jax.default_backend() == "gpu")
         a = jax.random.normal(jax.random.key(0), (n, n), dtype)
         matmul = jax.jit(jax.numpy.dot)
         _, seconds = timed(lambda: matmul(a, a).block_until_ready(), repeats)
     else:
         import tensorflow as tf
 
-        n = 8192 if tf.config.list_physical_devices("GPU") else 2048
+        n = matmul_size(bool(tf.config.list_physical_devices("GPU")))
         a = tf.random.normal((n, n), dtype=dtype)
         matmul = tf.function(tf.linalg.matmul, jit_compile=True)
         _, seconds = timed(lambda: matmul(a, a).numpy(), repeats)

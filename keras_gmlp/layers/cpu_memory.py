@@ -36,7 +36,8 @@ def keep_freed_memory():
     (through `GLIBC_TUNABLES`, `MALLOC_MMAP_THRESHOLD_` or
     `MALLOC_TRIM_THRESHOLD_`) or where the C library is not glibc (macOS,
     musl, Windows). Other tunables, such as the `glibc.malloc.hugetlb=1`
-    that benchmarks/README.md recommends, combine with these settings.
+    that README.md's Performance section recommends, combine with these
+    settings.
 
     Returns:
         Whether the settings were applied.

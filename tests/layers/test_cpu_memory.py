@@ -10,6 +10,7 @@ from keras_gmlp.layers.cpu_memory import M_MMAP_THRESHOLD
 from keras_gmlp.layers.cpu_memory import M_TRIM_THRESHOLD
 from keras_gmlp.layers.cpu_memory import MAX_MMAP_THRESHOLD
 from keras_gmlp.layers.cpu_memory import keep_freed_memory
+from tests.helpers import run_every_matmul_on_onednn
 
 
 class FakeLibc:
@@ -76,8 +77,7 @@ def test_does_nothing_without_glibc(libc, monkeypatch):
 
 @pytest.mark.parametrize("function", ["dense", "token"])
 def test_the_onednn_matmuls_apply_it(libc, monkeypatch, function):
-    monkeypatch.setattr(matmul, "ONEDNN_MIN_ROWS", 1)
-    monkeypatch.setattr(matmul, "ONEDNN_MIN_OUTPUTS", 1)
+    run_every_matmul_on_onednn(monkeypatch)
     ones = np.ones((2, 3, 3), "float32")
     if function == "dense":
         matmul.dense_matmul(ones[0], ones[0], ones[0, 0])
