@@ -14,8 +14,6 @@ and small matmuls use `ops.matmul`.
 import keras
 from keras import ops
 
-from keras_gmlp.layers.cpu_memory import keep_freed_memory
-
 # Below these sizes oneDNN's per-call weight reordering costs more than its
 # faster kernels save. Measured as above: a decoding step's
 # (4, 256) @ (256, 1536) takes 299 us as a convolution against 78 us through
@@ -93,11 +91,9 @@ def token_matmul(kernel, x, bias):
 
 
 def onednn_conv2d(image, filters, bias, groups=1):
-    """torch's `conv2d`, which runs on oneDNN on the CPU, with glibc set to
-    keep the freed activations for reuse (`cpu_memory.py`)."""
+    """torch's `conv2d`, which runs on oneDNN on the CPU."""
     import torch
 
-    keep_freed_memory()
     return torch.nn.functional.conv2d(image, filters, bias, groups=groups)
 
 

@@ -1,0 +1,83 @@
+"""glibc's malloc set to keep freed memory, applied when keras_gmlp is imported.
+
+On the CPU, XLA (JAX, TensorFlow) and PyTorch take large buffers from
+`malloc`. By default glibc serves blocks above its mmap threshold (128 KiB
+to 32 MiB) with fresh `mmap`s, gives each thread that allocates its own
+arena, unmaps an arena's heap once it is empty and returns freed memory at
+the top of the main heap to the OS. Every training step or forward pass then
+faults its buffers into memory again, 4 KiB at a time. Measured on the
+2-core CPU of benchmarks/README.md, batch 16 (minor page faults a call from
+`getrusage`, images/s, separate processes):
+
+- JAX, gMLP-Ti training: 417,000 faults and 15.7 images/s by default; 0 and
+  22.5 with the three settings below. It needs all three: without any one
+  of them 415,000-460,000 faults and 14.6-15.8 images/s remain. JAX starts
+  its threads, which then keep their arenas, when it first computes, which
+  is why these settings are made when keras_gmlp is imported.
+- torch, gMLP-S inference: 455,000 faults and 14.4 images/s by default; a
+  few and 27-28 images/s.
+- TensorFlow, and the other cases measured (JAX inference, torch training,
+  gMLP-S training on JAX, whose step frees more than the 2 GiB kept at the
+  top of the heap): no change beyond the run-to-run noise, and a peak
+  resident set lower by 1-4%.
+"""
+
+import ctypes
+import functools
+import os
+
+# mallopt's parameter numbers (malloc.h).
+M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8
+# Keep up to 2 GiB free at the top of the heap (mallopt takes a C int), serve
+# no block with its own mmap, and let all threads share the main arena, whose
+# heap is never unmapped.
+SETTINGS = ((M_TRIM_THRESHOLD, 2**31 - 1), (M_MMAP_MAX, 0), (M_ARENA_MAX, 1))
+# Where users set malloc's behaviour themselves, through glibc's tunables
+# (`GLIBC_TUNABLES=glibc.malloc.arena_max=8`) or its older variables.
+USER_TUNABLES = (
+    "glibc.malloc.trim_threshold",
+    "glibc.malloc.mmap_threshold",
+    "glibc.malloc.mmap_max",
+    "glibc.malloc.arena_max",
+)
+USER_VARIABLES = (
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_MMAP_MAX_",
+    "MALLOC_ARENA_MAX",
+)
+
+
+@functools.cache
+def keep_freed_memory():
+    """Sets glibc's malloc to keep freed memory for reuse, once per process:
+    `import keras_gmlp` calls it.
+
+    Nothing changes where the environment sets any of these parameters itself
+    (for example `MALLOC_ARENA_MAX=8`, or any of `USER_TUNABLES` in
+    `GLIBC_TUNABLES`), which is also how to keep glibc's defaults, or where the
+    C library is not glibc (macOS, musl, Windows). Other tunables, such as
+    the `glibc.malloc.hugetlb=1` that README.md's Performance section
+    recommends, combine with these settings.
+
+    Returns:
+        Whether the settings were applied.
+
+    Example:
+    ```python
+    from keras_gmlp.cpu_memory import keep_freed_memory
+
+    keep_freed_memory()  # True on Linux with glibc
+    ```
+    """
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if any(name in tunables for name in USER_TUNABLES) or any(
+        name in os.environ for name in USER_VARIABLES
+    ):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    # mallopt returns 1 on success.
+    return all(libc.mallopt(parameter, value) for parameter, value in SETTINGS)
