@@ -9,17 +9,20 @@ faults its buffers into memory again, 4 KiB at a time. Measured on the
 2-core CPU of benchmarks/README.md, batch 16 (minor page faults a call from
 `getrusage`, images/s, separate processes):
 
-- JAX, gMLP-Ti training: 417,000 faults and 15.7 images/s by default; 0 and
-  22.5 with the three settings below. It needs all three: without any one
-  of them 415,000-460,000 faults and 14.6-15.8 images/s remain. JAX starts
-  its threads, which then keep their arenas, when it first computes, which
-  is why these settings are made when keras_gmlp is imported.
+- JAX training: 417,000 faults and 15.7 images/s a gMLP-Ti step by default,
+  0 and 23.3 with the three settings below; gMLP-S 781,000 and 6.4, 0 and
+  9.3. It needs all three: without any one of them 415,000-460,000 faults
+  and 14.6-15.8 images/s remain at gMLP-Ti. JAX starts its threads, which
+  then keep their arenas, at its first computation, which is why these
+  settings are made when keras_gmlp is imported.
 - torch, gMLP-S inference: 455,000 faults and 14.4 images/s by default; a
-  few and 27-28 images/s.
-- TensorFlow, and the other cases measured (JAX inference, torch training,
-  gMLP-S training on JAX, whose step frees more than the 2 GiB kept at the
-  top of the heap): no change beyond the run-to-run noise, and a peak
-  resident set lower by 1-4%.
+  few and 27-29 images/s.
+- TensorFlow, JAX inference and torch training: no change beyond the
+  run-to-run noise.
+
+The peak resident set stays the same or drops (by 1-4% in these runs); what
+is freed stays with the process for reuse rather than going back to the OS,
+as with the memory pools of TensorFlow's and PyTorch's GPU allocators.
 """
 
 import ctypes
@@ -28,10 +31,10 @@ import os
 
 # mallopt's parameter numbers (malloc.h).
 M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8
-# Keep up to 2 GiB free at the top of the heap (mallopt takes a C int), serve
-# no block with its own mmap, and let all threads share the main arena, whose
-# heap is never unmapped.
-SETTINGS = ((M_TRIM_THRESHOLD, 2**31 - 1), (M_MMAP_MAX, 0), (M_ARENA_MAX, 1))
+# Never trim the heap (-1, as `man mallopt` documents), serve no block with
+# its own mmap, and let all threads share the main arena, whose heap is never
+# unmapped.
+SETTINGS = ((M_TRIM_THRESHOLD, -1), (M_MMAP_MAX, 0), (M_ARENA_MAX, 1))
 # Where users set malloc's behaviour themselves, through glibc's tunables
 # (`GLIBC_TUNABLES=glibc.malloc.arena_max=8`) or its older variables.
 USER_TUNABLES = (
