@@ -60,8 +60,8 @@ def keep_freed_memory():
     (for example `MALLOC_ARENA_MAX=8`, or any of `USER_TUNABLES` in
     `GLIBC_TUNABLES`), which is also how to keep glibc's defaults, or where the
     C library is not glibc (macOS, musl, Windows). Other tunables, such as
-    the `glibc.malloc.hugetlb=1` that README.md's Performance section
-    recommends, combine with these settings.
+    `glibc.malloc.hugetlb=1` (README.md's Performance section), combine
+    with these settings.
 
     Returns:
         Whether the settings were applied.
