@@ -89,19 +89,21 @@ def test_does_nothing_without_glibc(libc, monkeypatch):
     assert not keep_freed_memory()
 
 
-# Allocates 64 MiB (above glibc's largest mmap threshold) twice, writing
-# every page, and prints the minor page faults of the second time.
+# Allocates, writes and frees 64 MiB (above glibc's largest mmap threshold)
+# twice, and prints the minor page faults of the second time.
 REUSE_FAULTS = """
 import ctypes, resource, sys
 if sys.argv[1] == "import":
     import keras_gmlp
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
-size = 64 * 2**20
-libc.free(ctypes.c_void_p(ctypes.memset(libc.malloc(size), 1, size)))
+def write_and_free(size=64 * 2**20):
+    block = libc.malloc(size)
+    ctypes.memset(block, 1, size)
+    libc.free(ctypes.c_void_p(block))
+write_and_free()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-block = libc.malloc(size)
-ctypes.memset(block, 1, size)
+write_and_free()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
