@@ -49,11 +49,13 @@ def dense_matmul(x, kernel, bias):
     kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
     if not runs_on_onednn(x, ops.shape(x)[0], ops.shape(kernel)[1]):
         return ops.matmul(x, kernel) + bias
+    import torch
+
     # `x` read in place as a channels-last `(1, in, rows, 1)` image.
     rows, channels = x.shape
     image = x.reshape(1, rows, 1, channels).permute(0, 3, 1, 2)
     filters = kernel.T.reshape(-1, channels, 1, 1)
-    outputs = onednn_conv2d(image, filters, bias)
+    outputs = torch.nn.functional.conv2d(image, filters, bias)
     return outputs.permute(0, 2, 3, 1).reshape(rows, -1)
 
 
@@ -81,20 +83,15 @@ def token_matmul(kernel, x, bias):
     kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
     if not runs_on_onednn(x, ops.shape(x)[2], ops.shape(kernel)[1]):
         return ops.matmul(kernel, x) + bias[:, :, None]
+    import torch
+
     # `x` read in place as a `(1, heads * tokens, columns, 1)` image, one
     # group of channels per head.
     heads, rows, tokens = kernel.shape
     image = x.reshape(1, heads * tokens, -1, 1)
     filters = kernel.reshape(heads * rows, tokens, 1, 1)
-    outputs = onednn_conv2d(image, filters, bias.reshape(-1), groups=heads)
+    outputs = torch.nn.functional.conv2d(image, filters, bias.reshape(-1), groups=heads)
     return outputs.reshape(heads, rows, -1)
-
-
-def onednn_conv2d(image, filters, bias, groups=1):
-    """torch's `conv2d`, which runs on oneDNN on the CPU."""
-    import torch
-
-    return torch.nn.functional.conv2d(image, filters, bias, groups=groups)
 
 
 def runs_on_onednn(x, rows, outputs):
