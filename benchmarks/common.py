@@ -53,6 +53,19 @@ def jit_compile():
     return torch.cuda.is_available() and not os.environ.get("BENCH_TORCH_EAGER")
 
 
+def command():
+    """This run's command line, with the environment that changes its
+    figures: torch's eager switch, glibc's malloc settings (which also turn
+    off `keras_gmlp/cpu_memory.py`'s) and XLA's flags."""
+    settings = [
+        f"{name}={value} "
+        for name, value in sorted(os.environ.items())
+        if name in ("BENCH_TORCH_EAGER", "GLIBC_TUNABLES", "XLA_FLAGS")
+        or name.startswith("MALLOC_")
+    ]
+    return f"{''.join(settings)}python {' '.join(sys.argv)}"
+
+
 def run_worker(script, arguments, backend=None):
     """Runs `script --worker ...` in a fresh process and returns the JSON
     record it prints last, so that every measurement has its own compile

@@ -16,9 +16,11 @@ others.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
+
+from common import command
+from common import run_worker
 
 PROMPT_LENGTH, BATCH_SIZE, VOCABULARY_SIZE = 8, 4, 1000
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -124,23 +126,9 @@ def main():
     for backend in args.backends:
         for new_tokens in args.new_tokens:
             print(f"{backend}, {new_tokens} new tokens", file=sys.stderr)
-            environment = {
-                **os.environ,
-                "KERAS_BACKEND": backend,
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-            }
-            command = [
-                sys.executable,
-                __file__,
-                "--worker",
-                "--new-tokens",
-                str(new_tokens),
-            ]
-            output = subprocess.run(
-                command, env=environment, capture_output=True, text=True, check=True
-            ).stdout
-            row = json.loads(output.strip().splitlines()[-1])
-            rows.append({**row, "command": f"python {' '.join(sys.argv)}"})
+            arguments = ["--new-tokens", str(new_tokens)]
+            row = run_worker(__file__, arguments, backend)
+            rows.append({**row, "command": command()})
     rows = merged(rows)
     lines = [
         "| backend | new tokens | cached tokens/s | recomputed tokens/s "

@@ -31,13 +31,13 @@ import argparse
 import json
 import math
 import pathlib
-import sys
 import tempfile
 import time
 
 import keras
 import keras_hub
 import numpy as np
+from common import command
 from keras import ops
 
 from keras_gmlp.data.standard_library import standard_library_docstrings
@@ -360,7 +360,7 @@ def main():
     }
     report = {
         "settings": settings,
-        "command": "python " + " ".join(sys.argv),
+        "command": command(),
         "unigram_perplexity": unigram,
         "rows": previous_rows(settings),
     }

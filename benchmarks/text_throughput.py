@@ -20,6 +20,7 @@ import json
 import os
 import sys
 
+from common import command
 from common import jit_compile
 from common import machine
 from common import peak_memory_mib
@@ -227,7 +228,7 @@ def main():
                 record["peak_memory_mib"] = output["peak_memory_mib"]
             results += output["records"]
     report = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command(),
         "machine": machine(),
         "versions": versions(PACKAGES),
         "tokens_per_batch": args.tokens_per_batch,

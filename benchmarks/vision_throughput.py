@@ -21,6 +21,7 @@ import json
 import os
 import sys
 
+from common import command
 from common import jit_compile
 from common import machine
 from common import peak_memory_mib
@@ -214,13 +215,6 @@ def measure(implementation, model, batch_size, dtype, repeats):
     arguments += ["--dtype", dtype, "--repeats", str(repeats)]
     backend = None if implementation == "g-mlp-pytorch" else implementation
     return run_worker(__file__, arguments, backend)
-
-
-def command():
-    """This run's command line, with the environment that changes it."""
-    names = ("BENCH_TORCH_EAGER", "GLIBC_TUNABLES", "XLA_FLAGS")
-    settings = [f"{name}={os.environ[name]} " for name in names if name in os.environ]
-    return f"{''.join(settings)}python {' '.join(sys.argv)}"
 
 
 def markdown(report):
