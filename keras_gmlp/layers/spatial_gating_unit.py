@@ -140,8 +140,20 @@ class SpatialGatingUnit(keras.layers.Layer):
             self.tiny_attention.build(attention_inputs_shape or inputs_shape)
 
     def call(self, inputs, padding_mask=None, attention_inputs=None):
-        self._check_length(inputs.shape[1])
         u, v = ops.split(inputs, 2, axis=-1)
+        if attention_inputs is None:
+            attention_inputs = inputs
+        return self.gate(u, v, padding_mask, attention_inputs)
+
+    def gate(self, u, v, padding_mask=None, attention_inputs=None):
+        """The unit on its input's halves `u` and `v`, each of shape
+        `(batch, length, e)`: what `call` computes after splitting.
+
+        `GMLPBlock` calls it with each half computed on its own (see
+        `GMLPBlock.call`). `attention_inputs` is required with a tiny
+        attention.
+        """
+        self._check_length(v.shape[1])
         v = self.layer_norm(v)
         if padding_mask is not None:
             v = v * ops.cast(padding_mask, v.dtype)[:, :, None]
@@ -152,8 +164,6 @@ class SpatialGatingUnit(keras.layers.Layer):
         else:
             gate = self._spatial_projection(v, self.spatial_matrix(length), bias)
         if self.tiny_attention is not None:
-            if attention_inputs is None:
-                attention_inputs = inputs
             gate = gate + self.tiny_attention(
                 attention_inputs, padding_mask=padding_mask
             )

@@ -131,6 +131,20 @@ def test_padding_changes_no_real_output(kwargs, causal):
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
+def test_gate_on_halves_matches_call(kwargs):
+    unit = randomized_unit(**kwargs)
+    x = random_inputs().astype("float32")
+    attention_inputs = random_inputs(seed=6).astype("float32")
+    mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
+    u, v = np.split(x, 2, axis=-1)
+    np.testing.assert_allclose(
+        to_numpy(unit.gate(u, v, mask, attention_inputs)),
+        to_numpy(unit(x, padding_mask=mask, attention_inputs=attention_inputs)),
+        atol=1e-6,
+    )
+
+
 def test_fresh_unit_passes_u_through():
     unit = SpatialGatingUnit()
     x = random_inputs()
