@@ -146,12 +146,21 @@ class SpatialGatingUnit(keras.layers.Layer):
         return self.gate(u, v, padding_mask, attention_inputs)
 
     def gate(self, u, v, padding_mask=None, attention_inputs=None):
-        """The unit on its input's halves `u` and `v`, each of shape
-        `(batch, length, e)`: what `call` computes after splitting.
+        """What `call` computes once it has split its input in two.
 
         `GMLPBlock` calls it with each half computed on its own (see
-        `GMLPBlock.call`). `attention_inputs` is required with a tiny
-        attention.
+        `GMLPBlock._activated_halves`).
+
+        Args:
+            u: float tensor of shape `(batch, length, e)`, the gated half.
+            v: float tensor of shape `(batch, length, e)`, the half mixed
+                across tokens.
+            padding_mask: as in `call`.
+            attention_inputs: what the tiny attention reads; required with
+                one.
+
+        Returns:
+            `u * (W LayerNorm(v) + b)`, of shape `(batch, length, e)`.
         """
         self._check_length(v.shape[1])
         v = self.layer_norm(v)
