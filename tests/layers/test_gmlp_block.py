@@ -71,6 +71,19 @@ def test_padding_changes_no_real_output(kwargs):
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
+def test_training_and_inference_agree_without_dropout(kwargs):
+    # The two modes take the GELU differently (see `_activated_halves`).
+    block = randomized_block(**kwargs)
+    x = random_inputs()
+    mask = np.broadcast_to(np.arange(LENGTH) < 6, x.shape[:2])
+    np.testing.assert_allclose(
+        to_numpy(block(x, padding_mask=mask, training=True)),
+        to_numpy(block(x, padding_mask=mask, training=False)),
+        atol=1e-6,
+    )
+
+
 def test_drop_path_is_active_in_training_only():
     block = randomized_block(drop_path_rate=0.5)
     x = np.random.default_rng(0).normal(size=(64, LENGTH, HIDDEN))

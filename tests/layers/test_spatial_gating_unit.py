@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_gmlp.layers import SpatialGatingUnit
 from keras_gmlp.layers import spatial_gating_unit
@@ -137,7 +138,7 @@ def test_gate_on_halves_matches_call(kwargs):
     x = random_inputs().astype("float32")
     attention_inputs = random_inputs(seed=6).astype("float32")
     mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
-    u, v = np.split(x, 2, axis=-1)
+    u, v = (ops.convert_to_tensor(half) for half in np.split(x, 2, axis=-1))
     np.testing.assert_allclose(
         to_numpy(unit.gate(u, v, mask, attention_inputs)),
         to_numpy(unit(x, padding_mask=mask, attention_inputs=attention_inputs)),
