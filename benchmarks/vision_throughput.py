@@ -18,8 +18,7 @@ round lets that process decide its ratio. Where a GPU is visible, every
 implementation runs on it (JAX and torch; the script does not place
 TensorFlow). `--dtype bfloat16` runs Keras under the `mixed_bfloat16`
 policy and g-mlp-pytorch under `torch.autocast`: bfloat16 compute, float32
-weights. Results go to
-`benchmarks/results/<output>.{json,md,png}`.
+weights. Results go to `benchmarks/results/<output>.{json,md,png}`.
 """
 
 import argparse

@@ -145,12 +145,12 @@ class GMLPBlock(keras.layers.Layer):
         then computes gelu(u) inside the gating product and writes gelu(v)
         once for the gating unit's layer norm. Over all channels at once, it
         writes erf for all of them and recomputes the GELU in each reader.
-        gMLP-Ti inference on the 2-core CPU of benchmarks/README.md: JAX 84
-        and 89 against 104 and 100 images/s, TensorFlow 75 and 87 against
-        97 and 100 (two runs each way). In training the split form keeps
-        more activations for the backward pass (JAX, six gMLP-S blocks: 689
-        against 585 MiB of temporaries) at the same speed, so training
-        applies GELU and dropout once, to all channels.
+        gMLP-Ti inference on the 2-core CPU of benchmarks/README.md: JAX 104
+        and 100 images/s against 84 and 89 with one GELU, TensorFlow 97 and
+        100 against 75 and 87 (two runs each way). In training the split
+        form keeps more activations for the backward pass (JAX, six gMLP-S
+        blocks: 689 against 585 MiB of temporaries) at the same speed, so
+        training applies GELU and dropout once, to all channels.
         """
         if not training:
             return tuple(exact_gelu(half) for half in ops.split(x, 2, axis=-1))
