@@ -13,12 +13,13 @@ of its first call apart, then images/s as the median of `--repeats` timed
 calls. `--rounds N` runs every process N times, one round after another,
 and keeps the median of each figure over the rounds (the highest peak
 memory): on this shared machine one process can run at half speed (a
-torch matmul at 116 against 195-220 GFLOP/s in the others), and a single
-round lets that process decide its ratio. Where a GPU is visible, every
-implementation runs on it (JAX and torch; the script does not place
-TensorFlow). `--dtype bfloat16` runs Keras under the `mixed_bfloat16`
-policy and g-mlp-pytorch under `torch.autocast`: bfloat16 compute, float32
-weights. Results go to `benchmarks/results/<output>.{json,md,png}`.
+torch matmul at 116 against 185-195 GFLOP/s in the run's other torch
+processes), and a single round lets that process decide its ratio. Where
+a GPU is visible, every implementation runs on it (JAX and torch; the
+script does not place TensorFlow). `--dtype bfloat16` runs Keras under the
+`mixed_bfloat16` policy and g-mlp-pytorch under `torch.autocast`: bfloat16
+compute, float32 weights. Results go to
+`benchmarks/results/<output>.{json,md,png}`.
 """
 
 import argparse
