@@ -1,21 +1,29 @@
 """The two matmuls of a gMLP block, with a oneDNN path for torch on CPU.
 
-PyTorch's CPU matmuls call MKL, which runs AVX2 code on AMD processors; its
-convolutions call oneDNN, which uses AVX-512 there. A matmul is a 1x1
-convolution, so on the torch backend, for tensors on the CPU, both functions
-below run as one. On the 2-core AMD EPYC of benchmarks/README.md, fp32
-matmuls of gMLP-Ti's shapes reach about 210 GFLOP/s through `torch.matmul`
-and 400-440 through oneDNN; gMLP-Ti, batch 16, runs at 69-72 against 49-51
-images/s in inference and 25 against 18 in training with both matmuls
-converted (against `ops.matmul`, in one process). GPUs, the other backends
-and small matmuls use `ops.matmul`.
+PyTorch's CPU matmuls call MKL, which picks its AVX-512 kernels on Intel
+processors only and runs AVX2 code on others; its convolutions call oneDNN,
+which uses AVX-512 wherever the processor has it. A matmul is a 1x1
+convolution, so on the torch backend, for tensors on the CPU of a processor
+with AVX-512 not made by Intel, both functions below run as one. On the
+2-core AMD EPYC of benchmarks/README.md, fp32 matmuls of gMLP-Ti's shapes
+reach about 210 GFLOP/s through `torch.matmul` and 400-440 through oneDNN;
+gMLP-Ti, batch 16, runs at 69-72 against 49-51 images/s in inference and 25
+against 18 in training with both matmuls converted (against `ops.matmul`,
+in one process). On the 2-core Intel Xeon of the same file MKL is the faster
+one: gMLP-Ti at 32.9 / 12.3 images/s (inference / training) through MKL
+against 29.8 / 10.7 through oneDNN, gMLP-S 13.2 / 4.5 against 13.3 / 4.1
+(one process, taking turns). GPUs, the other backends, other processors and
+small matmuls use `ops.matmul`.
 """
+
+import functools
+import platform
 
 import keras
 from keras import ops
 
 # Below these sizes oneDNN's per-call weight reordering costs more than its
-# faster kernels save. Measured as above: a decoding step's
+# faster kernels save. Measured on the AMD EPYC, as above: a decoding step's
 # (4, 256) @ (256, 1536) takes 299 us as a convolution against 78 us through
 # MKL, and one new token's row of W (1 x 1024) against (1024, 3072) 668 us
 # against 169 us; from 256 rows and 16 outputs on, the convolution mostly
@@ -96,8 +104,9 @@ def token_matmul(kernel, x, bias):
 
 def runs_on_onednn(x, rows, outputs):
     """Whether the functions above run a matmul as a oneDNN convolution: on
-    the torch backend, for tensors on the CPU, when the convolution reads at
-    least `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes at least
+    the torch backend, for tensors on the CPU where MKL runs slower code
+    than oneDNN (`mkl_lacks_avx512`), when the convolution reads at least
+    `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes at least
     `ONEDNN_MIN_OUTPUTS` channels for each."""
     if keras.backend.backend() != "torch":
         return False
@@ -106,6 +115,43 @@ def runs_on_onednn(x, rows, outputs):
     return (
         x.device.type == "cpu"
         and torch.backends.mkldnn.is_available()
+        and mkl_lacks_avx512()
         and rows >= ONEDNN_MIN_ROWS
         and outputs >= ONEDNN_MIN_OUTPUTS
+    )
+
+
+@functools.cache
+def mkl_lacks_avx512():
+    """Whether torch's matmuls run on MKL without the AVX-512 that oneDNN
+    uses here: torch was built with MKL and runs AVX-512 code, on a
+    processor that is not Intel's. Processors without AVX-512, where both
+    libraries run AVX2 code, were not measured and keep MKL."""
+    import torch
+
+    return (
+        torch.backends.mkl.is_available()
+        and torch.backends.cpu.get_cpu_capability() == "AVX512"
+        and cpu_vendor() not in ("GenuineIntel", "")
+    )
+
+
+def cpu_vendor():
+    """The processor's vendor string, such as `"GenuineIntel"` or
+    `"AuthenticAMD"`: from /proc/cpuinfo on Linux, else from
+    `platform.processor()` (which names it on Windows); `""` if unknown."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return next(
+        (
+            vendor
+            for vendor in ("GenuineIntel", "AuthenticAMD")
+            if vendor in platform.processor()
+        ),
+        "",
     )

@@ -1,10 +1,15 @@
+import platform
+
 import keras
 import numpy as np
 import pytest
 
+from keras_gmlp.layers import matmul
 from keras_gmlp.layers.matmul import ONEDNN_MIN_OUTPUTS
 from keras_gmlp.layers.matmul import ONEDNN_MIN_ROWS
+from keras_gmlp.layers.matmul import cpu_vendor
 from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import mkl_lacks_avx512
 from keras_gmlp.layers.matmul import runs_on_onednn
 from keras_gmlp.layers.matmul import token_matmul
 from tests.helpers import gradients
@@ -48,10 +53,48 @@ def token_case(size):
     return x, kernel, bias
 
 
+@pytest.fixture(autouse=True)
+def onednn_wherever_large(monkeypatch):
+    """The "large" cases take the oneDNN path on torch whatever the
+    processor (on an Intel one, MKL would serve them)."""
+    monkeypatch.setattr(matmul, "mkl_lacks_avx512", lambda: True)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_torch_on_cpu_takes_the_onednn_path_from_the_minimum_size(size):
     expected = keras.backend.backend() == "torch" and size == "large"
     assert runs_on_onednn(keras.ops.ones((2, 2)), *SIZES[size]) == expected
+
+
+def test_torch_on_cpu_keeps_mkl_where_mkl_runs_avx512(monkeypatch):
+    monkeypatch.setattr(matmul, "mkl_lacks_avx512", lambda: False)
+    assert not runs_on_onednn(keras.ops.ones((2, 2)), *SIZES["large"])
+
+
+@pytest.mark.parametrize(
+    "vendor, capability, expected",
+    [
+        ("AuthenticAMD", "AVX512", True),
+        ("GenuineIntel", "AVX512", False),
+        ("AuthenticAMD", "AVX2", False),
+        ("", "AVX512", False),
+    ],
+)
+def test_onednn_serves_processors_where_mkl_lacks_avx512(
+    vendor, capability, expected, monkeypatch
+):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(matmul, "cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(torch.backends.mkl, "is_available", lambda: True)
+    # Uncached: the fixtures above replace the module's cached one.
+    assert mkl_lacks_avx512.__wrapped__() == expected
+
+
+def test_cpu_vendor_names_the_processor_on_linux():
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        pytest.skip("reads /proc/cpuinfo's vendor_id, on x86-64 Linux")
+    assert cpu_vendor() in ("GenuineIntel", "AuthenticAMD")
 
 
 @pytest.mark.parametrize("size", SIZES)
