@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
 
 def timed(fn, repeats):
     """(seconds of the first call, median seconds of `repeats` later calls)."""
@@ -78,6 +80,20 @@ def run_worker(script, arguments, backend=None):
         command, env=environment, capture_output=True, text=True, check=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def write_results(report, name, markdown, plot):
+    """Writes `report` to `results/<name>.json`, its `markdown(report)`
+    table to `.md` and `plot(report, path)` to `.png`; returns the table."""
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, name)
+    with open(f"{path}.json", "w") as file:
+        json.dump(report, file, indent=2)
+    table = markdown(report)
+    with open(f"{path}.md", "w") as file:
+        file.write(table)
+    plot(report, f"{path}.png")
+    return table
 
 
 def peak_memory_mib():

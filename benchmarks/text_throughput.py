@@ -12,12 +12,11 @@ so the toeplitz gMLP matches the Transformer within a fraction of a percent
 while the dense gMLP adds its `n x n` matrices (reported). Each backend runs
 in its own process; every figure is the median of `--repeats` calls after a
 first (compiling) one, and the models' calls take turns. Results go to
-`benchmarks/results/text.{json,md,png}`.
+`benchmarks/results/<output>.{json,md,png}` (`--output`, default `text`).
 """
 
 import argparse
 import json
-import os
 import sys
 
 from common import command
@@ -27,6 +26,7 @@ from common import peak_memory_mib
 from common import run_worker
 from common import timed_side_by_side
 from common import versions
+from common import write_results
 
 HIDDEN_DIM, VOCABULARY_SIZE = 256, 1000
 GMLP_LAYERS, GMLP_INTERMEDIATE_DIM = 4, 6 * HIDDEN_DIM
@@ -34,7 +34,6 @@ TRANSFORMER_LAYERS, TRANSFORMER_INTERMEDIATE_DIM, TRANSFORMER_HEADS = 3, 1024, 4
 MODELS = ("gmlp-dense", "gmlp-toeplitz", "transformer")
 BACKENDS = ("jax", "tensorflow", "torch")
 PACKAGES = ["keras", "keras-hub", "jax", "tensorflow", "torch"]
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def gmlp(length, spatial_weights):
@@ -213,6 +212,7 @@ def main():
     parser.add_argument("--lengths", nargs="+", type=int, default=[128, 512, 2048])
     parser.add_argument("--tokens-per-batch", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", default="text", help="results/<output>.*")
     parser.add_argument("--worker", action="store_true")
     args = parser.parse_args()
     if args.worker:
@@ -234,14 +234,7 @@ def main():
         "tokens_per_batch": args.tokens_per_batch,
         "results": with_ratios(results),
     }
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "text.json"), "w") as file:
-        json.dump(report, file, indent=2)
-    table = markdown(report)
-    with open(os.path.join(RESULTS, "text.md"), "w") as file:
-        file.write(table)
-    plot(report, os.path.join(RESULTS, "text.png"))
-    print(table)
+    print(write_results(report, args.output, markdown, plot))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ compute, float32 weights. Results go to
 
 import argparse
 import json
-import os
 import statistics
 import sys
 
@@ -35,6 +34,7 @@ from common import peak_memory_mib
 from common import run_worker
 from common import timed
 from common import versions
+from common import write_results
 
 MODELS = {  # the paper's sizes, all 30 blocks of 16x16 patches at 224x224
     "ti": {"hidden_dim": 128, "intermediate_dim": 768},
@@ -43,7 +43,6 @@ MODELS = {  # the paper's sizes, all 30 blocks of 16x16 patches at 224x224
 NUM_LAYERS, IMAGE_SIZE, PATCH_SIZE, NUM_CLASSES = 30, 224, 16, 1000
 IMPLEMENTATIONS = ("g-mlp-pytorch", "jax", "tensorflow", "torch")
 PACKAGES = ["keras", "keras-hub", "jax", "tensorflow", "torch", "g-mlp-pytorch"]
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def forward_flops(model):
@@ -341,15 +340,7 @@ def main():
         "results": results,
         "rounds": rounds,
     }
-    os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, args.output)
-    with open(f"{path}.json", "w") as file:
-        json.dump(report, file, indent=2)
-    table = markdown(report)
-    with open(f"{path}.md", "w") as file:
-        file.write(table)
-    plot(report, f"{path}.png")
-    print(table)
+    print(write_results(report, args.output, markdown, plot))
 
 
 if __name__ == "__main__":
