@@ -1,5 +1,6 @@
-"""Backend-agnostic gMLP layers, written with `keras.ops` (and, on torch's CPU,
-oneDNN convolutions for the large matmuls: see `matmul.py`)."""
+"""Backend-agnostic gMLP layers, written with `keras.ops` (and, on torch with
+a CPU whose MKL lacks AVX-512, oneDNN convolutions for the large matmuls:
+see `matmul.py`)."""
 
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.gmlp_block import GMLPBlock

@@ -123,10 +123,10 @@ def runs_on_onednn(x, rows, outputs):
 
 @functools.cache
 def mkl_lacks_avx512():
-    """Whether torch's matmuls run on MKL without the AVX-512 that oneDNN
-    uses here: torch was built with MKL and runs AVX-512 code, on a
-    processor that is not Intel's. Processors without AVX-512, where both
-    libraries run AVX2 code, were not measured and keep MKL."""
+    """Whether MKL, torch's BLAS here, runs slower code than oneDNN would:
+    the processor has AVX-512 (torch's own kernels use it) but is not
+    Intel's, so MKL takes its AVX2 path. Processors without AVX-512, where
+    both libraries run AVX2 code, were not measured and keep MKL."""
     import torch
 
     return (
@@ -147,11 +147,8 @@ def cpu_vendor():
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return next(
-        (
-            vendor
-            for vendor in ("GenuineIntel", "AuthenticAMD")
-            if vendor in platform.processor()
-        ),
-        "",
-    )
+    processor = platform.processor()
+    for vendor in ("GenuineIntel", "AuthenticAMD"):
+        if vendor in processor:
+            return vendor
+    return ""
