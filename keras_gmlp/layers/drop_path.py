@@ -14,6 +14,8 @@ class DropPath(keras.layers.Layer):
         rate: float in `[0, 1)`. The probability of dropping the branch.
             The survival probability of the gMLP paper is `1 - rate`.
         seed: int. Seed for the random drops.
+        batch_axis: int. The axis of the examples, `1` for token-major
+            inputs of shape `(length, batch, channels)`.
         **kwargs: other keyword arguments passed to `keras.layers.Layer`,
             such as `name` and `dtype`.
 
@@ -29,12 +31,13 @@ class DropPath(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, rate=0.0, seed=None, **kwargs):
+    def __init__(self, rate=0.0, seed=None, batch_axis=0, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"`rate` must be in [0, 1). Received: rate={rate}")
         self.rate = rate
         self.seed = seed
+        self.batch_axis = batch_axis
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
@@ -42,7 +45,8 @@ class DropPath(keras.layers.Layer):
             return inputs
         keep_probability = 1.0 - self.rate
         # One draw per example, broadcast over all other axes.
-        noise_shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+        noise_shape = [1] * len(inputs.shape)
+        noise_shape[self.batch_axis] = ops.shape(inputs)[self.batch_axis]
         keep = keras.random.uniform(
             noise_shape, seed=self.seed_generator, dtype=inputs.dtype
         ) < ops.cast(keep_probability, inputs.dtype)
@@ -53,5 +57,7 @@ class DropPath(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed})
+        config.update(
+            {"rate": self.rate, "seed": self.seed, "batch_axis": self.batch_axis}
+        )
         return config

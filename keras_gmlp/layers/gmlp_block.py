@@ -37,11 +37,21 @@ class GMLPBlock(keras.layers.Layer):
         layer_norm_epsilon: float. Epsilon of the block's LayerNorm.
         gate_layer_norm_epsilon: float. Epsilon of the LayerNorm inside the
             gating unit (timm uses 1e-5 there and 1e-6 elsewhere).
+        token_major: bool. If `True`, inputs and outputs are token-major,
+            `(length, batch, hidden_dim)`: the gating unit then mixes tokens
+            without transposing its input and output (see
+            `SpatialGatingUnit`). `GMLPBackbone` transposes once before its
+            first block and once after its last: four gMLP-Ti blocks on the
+            2-core Intel Xeon of benchmarks/README.md, against batch-major
+            ones in the same run, forward 45 against 49 ms on JAX and 62
+            against 66 on TensorFlow, forward and backward 161 against 176
+            and 211 against 219 (see `_activated_halves`).
         **kwargs: other keyword arguments passed to `keras.layers.Layer`,
             such as `name` and `dtype`.
 
     Call arguments:
-        inputs: float tensor of shape `(batch, length, hidden_dim)`.
+        inputs: float tensor of shape `(batch, length, hidden_dim)`, or
+            `(length, batch, hidden_dim)` if `token_major`.
         padding_mask: optional boolean tensor of shape `(batch, length)`,
             `True` at real tokens.
         training: bool. Whether dropout and drop path are active.
@@ -68,6 +78,7 @@ class GMLPBlock(keras.layers.Layer):
         drop_path_rate=0.0,
         layer_norm_epsilon=1e-6,
         gate_layer_norm_epsilon=1e-5,
+        token_major=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -81,6 +92,7 @@ class GMLPBlock(keras.layers.Layer):
         self.drop_path_rate = drop_path_rate
         self.layer_norm_epsilon = layer_norm_epsilon
         self.gate_layer_norm_epsilon = gate_layer_norm_epsilon
+        self.token_major = token_major
 
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
@@ -95,6 +107,7 @@ class GMLPBlock(keras.layers.Layer):
             heads=heads,
             attention_dim=attention_dim,
             layer_norm_epsilon=gate_layer_norm_epsilon,
+            token_major=token_major,
             dtype=self.dtype_policy,
             name="spatial_gating_unit",
         )
@@ -102,7 +115,10 @@ class GMLPBlock(keras.layers.Layer):
             dropout, dtype=self.dtype_policy, name="dropout"
         )
         self.drop_path = DropPath(
-            drop_path_rate, dtype=self.dtype_policy, name="drop_path"
+            drop_path_rate,
+            batch_axis=1 if token_major else 0,
+            dtype=self.dtype_policy,
+            name="drop_path",
         )
         self.proj_out = None
 
@@ -147,17 +163,25 @@ class GMLPBlock(keras.layers.Layer):
         writes erf for all of them and recomputes the GELU in each reader.
         gMLP-Ti inference on the 2-core CPU of benchmarks/README.md: JAX 104
         and 100 images/s against 84 and 89 with one GELU, TensorFlow 97 and
-        100 against 75 and 87 (two runs each way). In training the split
-        form keeps more activations for the backward pass (JAX, six gMLP-S
-        blocks: 689 against 585 MiB of temporaries) at the same speed, so
-        training applies GELU and dropout once, to all channels.
+        100 against 75 and 87 (two runs each way). In batch-major training
+        the split form keeps more activations for the backward pass (JAX,
+        six gMLP-S blocks: 689 against 585 MiB of temporaries) at the same
+        speed, so those blocks apply GELU and dropout once, to all channels.
+        Token-major blocks train faster split, so they split in training
+        too: four gMLP-Ti blocks' forward and backward on the Intel Xeon,
+        against batch-major blocks in the same run, JAX 161 against 176 ms
+        split and 182 against 189 not; TensorFlow 211 against 219 split and
+        201 against 199 not.
         """
-        if not training:
-            return tuple(exact_gelu(half) for half in ops.split(x, 2, axis=-1))
-        x = exact_gelu(x)
-        if self.dropout:
-            x = self.dropout_layer(x, training=training)
-        return ops.split(x, 2, axis=-1)
+        if training and not self.token_major:
+            x = exact_gelu(x)
+            if self.dropout:
+                x = self.dropout_layer(x, training=training)
+            return ops.split(x, 2, axis=-1)
+        halves = [exact_gelu(half) for half in ops.split(x, 2, axis=-1)]
+        if training and self.dropout:
+            halves = [self.dropout_layer(half, training=training) for half in halves]
+        return tuple(halves)
 
     def call_with_cache(self, inputs, cache, index):
         """The causal block on `inputs` at positions `index, ...`, reading and
@@ -187,13 +211,15 @@ class GMLPBlock(keras.layers.Layer):
                 "drop_path_rate": self.drop_path_rate,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "gate_layer_norm_epsilon": self.gate_layer_norm_epsilon,
+                "token_major": self.token_major,
             }
         )
         return config
 
 
 def dense_over_tokens(dense, x):
-    """`dense(x)` for `x` of shape `(batch, length, channels)`, as one matmul.
+    """`dense(x)` for `x` of shape `(batch, length, channels)` (or
+    `(length, batch, channels)`), as one matmul.
 
     The tokens are flattened into a `(batch * length, channels)` matrix
     first: XLA on CPU runs the kernel gradient of the 3D matmul about 2.5x
@@ -202,13 +228,13 @@ def dense_over_tokens(dense, x):
     from its weights (on oneDNN for torch on CPU), unless the layer is
     quantized and needs its own call.
     """
-    batch_size, length = ops.shape(x)[0], ops.shape(x)[1]
+    leading_shape = ops.shape(x)[:2]
     flat = ops.reshape(x, (-1, ops.shape(x)[-1]))
     if dense.quantization_mode is None:
         flat = dense_matmul(flat, dense.kernel, dense.bias)
     else:
         flat = dense(flat)
-    return ops.reshape(flat, (batch_size, length, dense.units))
+    return ops.reshape(flat, (*leading_shape, dense.units))
 
 
 def exact_gelu(x):

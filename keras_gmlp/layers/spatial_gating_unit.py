@@ -43,11 +43,20 @@ class SpatialGatingUnit(keras.layers.Layer):
             block's normalised input) and is added to `v'` before the
             product. `None` or `0` turns it off.
         layer_norm_epsilon: float. Epsilon of the LayerNorm on `v`.
+        token_major: bool. If `True`, inputs and outputs are token-major,
+            `(length, batch, channels)`, like the `time_major` of Keras 2's
+            RNNs: `W v` is then one matmul on `v` as it lies, with no
+            transposes of `v` before and after it. Padding masks stay
+            `(batch, length)`; the tiny attention's inputs are token-major
+            too. `GMLPBackbone` runs its blocks token-major (see
+            `GMLPBlock`). Cached decoding needs the default, batch-major
+            layout.
         **kwargs: other keyword arguments passed to `keras.layers.Layer`,
             such as `name` and `dtype`.
 
     Call arguments:
-        inputs: float tensor of shape `(batch, length, 2 * e)`.
+        inputs: float tensor of shape `(batch, length, 2 * e)`, or
+            `(length, batch, 2 * e)` if `token_major`.
         padding_mask: optional boolean tensor of shape `(batch, length)`,
             `True` at real tokens. Padded tokens then change no output at a
             real token, neither through `W` nor through the tiny attention.
@@ -73,6 +82,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         heads=1,
         attention_dim=None,
         layer_norm_epsilon=1e-5,
+        token_major=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -89,6 +99,8 @@ class SpatialGatingUnit(keras.layers.Layer):
         self.heads = heads
         self.attention_dim = attention_dim
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.token_major = token_major
+        self.token_axis = 0 if token_major else 1
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
@@ -103,14 +115,14 @@ class SpatialGatingUnit(keras.layers.Layer):
                 f"channel count divisible by {2 * self.heads}. Received input "
                 f"shape {inputs_shape}"
             )
-        self.max_length = self.sequence_length or inputs_shape[1]
+        self.max_length = self.sequence_length or inputs_shape[self.token_axis]
         if self.max_length is None:
             raise ValueError(
                 "SpatialGatingUnit needs a fixed sequence length to size its "
                 "spatial weights: pass `sequence_length`. Received input shape "
                 f"{inputs_shape}"
             )
-        self._check_length(inputs_shape[1])
+        self._check_length(inputs_shape[self.token_axis])
         gate_dim = channels // 2
         self.layer_norm.build((*inputs_shape[:-1], gate_dim))
         kernel_size = {
@@ -137,7 +149,10 @@ class SpatialGatingUnit(keras.layers.Layer):
                 dtype=self.dtype_policy,
                 name="tiny_attention",
             )
-            self.tiny_attention.build(attention_inputs_shape or inputs_shape)
+            attention_inputs_shape = attention_inputs_shape or inputs_shape
+            if self.token_major:
+                attention_inputs_shape = swap_leading_axes(attention_inputs_shape)
+            self.tiny_attention.build(attention_inputs_shape)
 
     def call(self, inputs, padding_mask=None, attention_inputs=None):
         u, v = ops.split(inputs, 2, axis=-1)
@@ -152,31 +167,42 @@ class SpatialGatingUnit(keras.layers.Layer):
         `GMLPBlock._activated_halves`).
 
         Args:
-            u: float tensor of shape `(batch, length, e)`, the gated half.
-            v: float tensor of shape `(batch, length, e)`, the half mixed
-                across tokens.
+            u: float tensor of shape `(batch, length, e)` (`(length, batch,
+                e)` if `token_major`), the gated half.
+            v: float tensor of the same shape, the half mixed across tokens.
             padding_mask: as in `call`.
             attention_inputs: what the tiny attention reads; required with
                 one.
 
         Returns:
-            `u * (W LayerNorm(v) + b)`, of shape `(batch, length, e)`.
+            `u * (W LayerNorm(v) + b)`, of the shape of `u`.
         """
-        self._check_length(v.shape[1])
+        self._check_length(v.shape[self.token_axis])
         v = self.layer_norm(v)
         if padding_mask is not None:
-            v = v * ops.cast(padding_mask, v.dtype)[:, :, None]
-        length = ops.shape(v)[1]
+            mask = ops.cast(padding_mask, v.dtype)
+            v = v * (ops.transpose(mask) if self.token_major else mask)[:, :, None]
+        length = ops.shape(v)[self.token_axis]
         bias = self.spatial_bias[:, :length]
         if self.spatial_weights == "toeplitz" and length >= FFT_MIN_LENGTH:
-            gate = self._toeplitz_projection(v, bias)
+            gate = self._token_major_as_batch_major(self._toeplitz_projection, v, bias)
         else:
-            gate = self._spatial_projection(v, self.spatial_matrix(length), bias)
+            gate = self._spatial_projection(
+                v, self.spatial_matrix(length), bias, self.token_major
+            )
         if self.tiny_attention is not None:
-            gate = gate + self.tiny_attention(
-                attention_inputs, padding_mask=padding_mask
+            gate = gate + self._token_major_as_batch_major(
+                self.tiny_attention, attention_inputs, padding_mask=padding_mask
             )
         return u * gate
+
+    def _token_major_as_batch_major(self, function, x, *args, **kwargs):
+        """`function` of batch-major `x` and of the rest, in this unit's
+        layout: token-major `x` and results are transposed to and from it."""
+        if not self.token_major:
+            return function(x, *args, **kwargs)
+        outputs = function(ops.transpose(x, (1, 0, 2)), *args, **kwargs)
+        return ops.transpose(outputs, (1, 0, 2))
 
     def call_with_cache(self, inputs, cache, index, attention_inputs=None):
         """The causal unit on `inputs` at positions `index, index + 1, ...`,
@@ -200,6 +226,11 @@ class SpatialGatingUnit(keras.layers.Layer):
         """
         if not self.causal:
             raise ValueError("Only a causal SpatialGatingUnit can decode with a cache.")
+        if self.token_major:
+            raise ValueError(
+                "Decoding with a cache needs a batch-major SpatialGatingUnit "
+                "(`token_major=False`)."
+            )
         u, v = ops.split(inputs, 2, axis=-1)
         gate_cache = ops.slice_update(
             cache["gate"],
@@ -210,7 +241,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         rows = self._spatial_rows(index, length, cache_length)
         bias = ops.cast(self.spatial_bias, gate_cache.dtype)
         bias = ops.slice(bias, (0, index), (self.heads, length))
-        gate = self._spatial_projection(gate_cache, rows, bias)
+        gate = self._spatial_projection(gate_cache, rows, bias, token_major=False)
         new_cache = {"gate": gate_cache}
         if self.tiny_attention is not None:
             if attention_inputs is None:
@@ -248,25 +279,34 @@ class SpatialGatingUnit(keras.layers.Layer):
             kernel = kernel * ops.cast(earlier, kernel.dtype)
         return kernel
 
-    def _spatial_projection(self, v, kernel, bias):
+    def _spatial_projection(self, v, kernel, bias, token_major):
         """`kernel v + bias` over the token axis, one of each per head.
 
-        `v` has shape `(batch, length, e)`, `kernel` `(heads, rows, length)`
-        and `bias` `(heads, rows)`; the result has `rows` tokens.
+        `v` has shape `(batch, length, e)`, or `(length, batch, e)` if
+        `token_major`, `kernel` `(heads, rows, length)` and `bias`
+        `(heads, rows)`; the result has `rows` tokens, in the layout of `v`.
 
         The tokens go first, `(heads, length, batch * channels)`, so that each
         head is one plain matmul. On the 2-core CPU of benchmarks/README.md,
         gMLP-Ti trains faster this way than with the equivalent einsum on every
         backend (JAX 16.0 against 14.0 images/s), whose gradient with respect
-        to `W` contracts two axes at once.
+        to `W` contracts two axes at once. Token-major `v` with one head
+        already lies that way: its transposes below move only an axis of
+        size one, and cost nothing.
         """
-        batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+        if token_major:
+            length, batch_size = ops.shape(v)[0], ops.shape(v)[1]
+            to_heads_first, from_heads_first = (2, 0, 1, 3), (1, 2, 0, 3)
+        else:
+            batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+            to_heads_first = from_heads_first = (2, 1, 0, 3)
         rows = ops.shape(kernel)[1]
-        v = ops.reshape(v, (batch_size, length, self.heads, -1))
-        v = ops.reshape(ops.transpose(v, (2, 1, 0, 3)), (self.heads, length, -1))
+        v = ops.reshape(v, (*ops.shape(v)[:2], self.heads, -1))
+        v = ops.reshape(ops.transpose(v, to_heads_first), (self.heads, length, -1))
         mixed = token_matmul(kernel, v, bias)
         mixed = ops.reshape(mixed, (self.heads, rows, batch_size, -1))
-        return ops.reshape(ops.transpose(mixed, (2, 1, 0, 3)), (batch_size, rows, -1))
+        mixed = ops.transpose(mixed, from_heads_first)
+        return ops.reshape(mixed, (*ops.shape(mixed)[:2], -1))
 
     def _toeplitz_projection(self, v, bias):
         """`W v + bias` for toeplitz `W`, as a convolution over the tokens
@@ -331,6 +371,7 @@ class SpatialGatingUnit(keras.layers.Layer):
                 "heads": self.heads,
                 "attention_dim": self.attention_dim,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
+                "token_major": self.token_major,
             }
         )
         return config
@@ -343,3 +384,9 @@ def row_minus_column(start, num_rows, length):
     it, so their graphs hold no `arange` (which jax2onnx cannot export)."""
     rows = start + ops.arange(num_rows)
     return rows[:, None] - ops.arange(length)[None, :]
+
+
+def swap_leading_axes(shape):
+    """A shape with its first two axes swapped: batch-major to token-major
+    and back."""
+    return (shape[1], shape[0], *shape[2:])

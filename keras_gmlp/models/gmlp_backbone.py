@@ -1,5 +1,6 @@
 import keras
 import keras_hub
+from keras import ops
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
@@ -85,6 +86,7 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
                 dropout=dropout,
                 drop_path_rate=drop_path_rate,
                 layer_norm_epsilon=layer_norm_epsilon,
+                token_major=True,
                 dtype=dtype,
                 name=f"block_{index}",
             )
@@ -97,9 +99,12 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
         # === Functional Model ===
         images = keras.Input(shape=tuple(image_shape), name="images")
         x = self.patch_embedding(images)
+        # The blocks run token-major, without transposes of their own (see
+        # `GMLPBlock`'s `token_major`).
+        x = ops.transpose(x, (1, 0, 2))
         for block in self.blocks:
             x = block(x)
-        features = self.layer_norm(x)
+        features = self.layer_norm(ops.transpose(x, (1, 0, 2)))
         super().__init__(inputs=images, outputs=features, dtype=dtype, **kwargs)
 
         # === Config ===

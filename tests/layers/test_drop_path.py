@@ -23,8 +23,16 @@ def test_training_drops_whole_examples_and_rescales():
     assert abs(outputs.mean() - 1.0) < 0.15  # unbiased
 
 
+def test_batch_axis_picks_the_examples():
+    x = np.ones((4, 400, 3), "float32")  # token-major: examples on axis 1
+    outputs = to_numpy(DropPath(0.25, seed=1, batch_axis=1)(x, training=True))
+    per_example = np.swapaxes(outputs, 0, 1).reshape(400, -1)
+    assert np.all(per_example == per_example[:, :1])
+    assert 0.15 < np.mean(per_example[:, 0] == 0) < 0.35
+
+
 def test_config_round_trip():
-    assert_config_round_trip(DropPath(0.3, seed=4, name="drop"))
+    assert_config_round_trip(DropPath(0.3, seed=4, batch_axis=1, name="drop"))
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0])

@@ -84,6 +84,22 @@ def test_training_and_inference_agree_without_dropout(kwargs):
     )
 
 
+@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
+def test_token_major_block_computes_the_same(kwargs):
+    batch_major = randomized_block(causal=True, **kwargs)
+    token_major = GMLPBlock(INTERMEDIATE, causal=True, token_major=True, **kwargs)
+    token_major.build((LENGTH, None, HIDDEN))
+    token_major.set_weights(batch_major.get_weights())
+    x = random_inputs().astype("float32")
+    mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
+    outputs = token_major(np.swapaxes(x, 0, 1), padding_mask=mask)
+    np.testing.assert_allclose(
+        np.swapaxes(to_numpy(outputs), 0, 1),
+        to_numpy(batch_major(x, padding_mask=mask)),
+        atol=1e-5,
+    )
+
+
 def test_drop_path_is_active_in_training_only():
     block = randomized_block(drop_path_rate=0.5)
     x = np.random.default_rng(0).normal(size=(64, LENGTH, HIDDEN))
@@ -129,6 +145,7 @@ def test_config_round_trip():
             drop_path_rate=0.2,
             layer_norm_epsilon=1e-5,
             gate_layer_norm_epsilon=1e-4,
+            token_major=True,
             name="block",
         )
     )

@@ -146,6 +146,33 @@ def test_gate_on_halves_matches_call(kwargs):
     )
 
 
+@pytest.mark.parametrize("fft", [False, True], ids=["", "fft"])
+@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
+def test_token_major_unit_computes_the_same(kwargs, fft, monkeypatch):
+    if fft:
+        monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
+    batch_major = randomized_unit(causal=True, **kwargs)
+    token_major = SpatialGatingUnit(causal=True, token_major=True, **kwargs)
+    token_major.build((LENGTH, None, CHANNELS))
+    token_major.set_weights(batch_major.get_weights())
+    x = random_inputs().astype("float32")
+    mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
+    outputs = token_major(np.swapaxes(x, 0, 1), padding_mask=mask)
+    np.testing.assert_allclose(
+        np.swapaxes(to_numpy(outputs), 0, 1),
+        to_numpy(batch_major(x, padding_mask=mask)),
+        atol=1e-5,
+    )
+
+
+def test_token_major_unit_refuses_cached_decoding():
+    unit = SpatialGatingUnit(causal=True, token_major=True)
+    unit.build((LENGTH, None, CHANNELS))
+    cache = {"gate": np.zeros((BATCH, LENGTH, CHANNELS // 2), "float32")}
+    with pytest.raises(ValueError, match="token_major=False"):
+        unit.call_with_cache(random_inputs(1).astype("float32"), cache, 0)
+
+
 def test_fresh_unit_passes_u_through():
     unit = SpatialGatingUnit()
     x = random_inputs()
@@ -190,6 +217,7 @@ def test_config_round_trip():
             heads=4,
             attention_dim=16,
             layer_norm_epsilon=1e-6,
+            token_major=True,
             name="sgu",
         )
     )
