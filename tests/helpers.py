@@ -103,6 +103,23 @@ def assert_gradients_reach_every_weight(model, inputs, **call_kwargs):
     assert not unreached, f"no gradient reaches {unreached}"
 
 
+def assert_token_major_matches(batch_major, token_major, inputs, real_length):
+    """`token_major`, given `batch_major`'s weights, maps `inputs` with their
+    first two axes swapped to `batch_major`'s outputs, swapped likewise; both
+    take a padding mask of `real_length` tokens."""
+    batch_size, length, channels = inputs.shape
+    token_major.build((length, None, channels))
+    token_major.set_weights(batch_major.get_weights())
+    inputs = inputs.astype("float32")
+    mask = np.broadcast_to(np.arange(length) < real_length, (batch_size, length))
+    outputs = token_major(np.swapaxes(inputs, 0, 1), padding_mask=mask)
+    np.testing.assert_allclose(
+        np.swapaxes(to_numpy(outputs), 0, 1),
+        to_numpy(batch_major(inputs, padding_mask=mask)),
+        atol=1e-5,
+    )
+
+
 def assert_finite_with_dtype(outputs, dtype):
     assert keras.backend.standardize_dtype(outputs.dtype) == dtype
     assert np.all(np.isfinite(to_numpy(outputs)))

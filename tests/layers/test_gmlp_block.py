@@ -7,6 +7,7 @@ from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
+from tests.helpers import assert_token_major_matches
 from tests.helpers import masked_sequence_model
 from tests.helpers import randomize_weights
 from tests.helpers import to_numpy
@@ -86,17 +87,11 @@ def test_training_and_inference_agree_without_dropout(kwargs):
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
 def test_token_major_block_computes_the_same(kwargs):
-    batch_major = randomized_block(causal=True, **kwargs)
-    token_major = GMLPBlock(INTERMEDIATE, causal=True, token_major=True, **kwargs)
-    token_major.build((LENGTH, None, HIDDEN))
-    token_major.set_weights(batch_major.get_weights())
-    x = random_inputs().astype("float32")
-    mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
-    outputs = token_major(np.swapaxes(x, 0, 1), padding_mask=mask)
-    np.testing.assert_allclose(
-        np.swapaxes(to_numpy(outputs), 0, 1),
-        to_numpy(batch_major(x, padding_mask=mask)),
-        atol=1e-5,
+    assert_token_major_matches(
+        randomized_block(causal=True, **kwargs),
+        GMLPBlock(INTERMEDIATE, causal=True, token_major=True, **kwargs),
+        random_inputs(),
+        real_length=6,
     )
 
 
