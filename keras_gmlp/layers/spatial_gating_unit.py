@@ -100,11 +100,15 @@ class SpatialGatingUnit(keras.layers.Layer):
         self.attention_dim = attention_dim
         self.layer_norm_epsilon = layer_norm_epsilon
         self.token_major = token_major
-        self.token_axis = 0 if token_major else 1
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
         self.tiny_attention = None
+
+    @property
+    def token_axis(self):
+        """The axis of the tokens in this unit's inputs and outputs."""
+        return 0 if self.token_major else 1
 
     def build(self, inputs_shape, padding_mask_shape=None, attention_inputs_shape=None):
         channels = inputs_shape[-1]
