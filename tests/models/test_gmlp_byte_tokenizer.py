@@ -11,7 +11,6 @@ from keras_gmlp.models import GMLPMaskedLMPreprocessor
 from keras_gmlp.models import GMLPTextBackbone
 from keras_gmlp.models import GMLPTextClassifierPreprocessor
 from keras_gmlp.models import GMLPTokenizer
-from tests.helpers import assert_fit_lowers_the_loss
 from tests.helpers import to_numpy
 
 TEXTS = ["Zürich, 9 °C", "日本語のテキスト", "emoji 🙂!", "Plain ASCII."]
@@ -97,7 +96,10 @@ def test_masked_lm_fits_on_bytes():
     )
     lm = GMLPMaskedLM(backbone(causal=False), preprocessor=preprocessor)
     lm.compile(optimizer=keras.optimizers.Adam(2e-2))
-    assert_fit_lowers_the_loss(lm, (TEXTS * 16,), {"batch_size": 8}, epochs=3)
+    # Training losses, not evaluations before and after: each `fit` or
+    # `evaluate` call traces keras-hub's masking pipeline anew, seconds each.
+    history = lm.fit(TEXTS * 32, batch_size=8, epochs=3, verbose=0).history
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 
 def test_causal_lm_learns_to_spell_and_saves_without_vocabulary(tmp_path):
