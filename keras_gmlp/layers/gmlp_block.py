@@ -40,8 +40,8 @@ class GMLPBlock(keras.layers.Layer):
         token_major: bool. If `True`, inputs and outputs are token-major,
             `(length, batch, hidden_dim)`: the gating unit then mixes tokens
             without transposing its input and output (see
-            `SpatialGatingUnit`). `GMLPBackbone` transposes once before its
-            first block and once after its last: four gMLP-Ti blocks on the
+            `SpatialGatingUnit`). Both backbones transpose once before
+            their first block and once after their last: four gMLP-Ti blocks on the
             2-core Intel Xeon of benchmarks/README.md, against batch-major
             ones in the same run, forward 45 against 49 ms on JAX and 62
             against 66 on TensorFlow, forward and backward 161 against 176
@@ -184,8 +184,8 @@ class GMLPBlock(keras.layers.Layer):
         return tuple(halves)
 
     def call_with_cache(self, inputs, cache, index):
-        """The causal block on `inputs` at positions `index, ...`, reading and
-        updating the gating unit's `cache` (see
+        """The causal block on `inputs` (in the block's layout) at positions
+        `index, ...`, reading and updating the gating unit's `cache` (see
         `SpatialGatingUnit.call_with_cache`). Returns `(outputs, cache)`."""
         normalized = self.layer_norm(inputs)
         x = exact_gelu(dense_over_tokens(self.proj_in, normalized))

@@ -48,9 +48,8 @@ class SpatialGatingUnit(keras.layers.Layer):
             RNNs: `W v` is then one matmul on `v` as it lies, with no
             transposes of `v` before and after it. Padding masks stay
             `(batch, length)`; the tiny attention's inputs are token-major
-            too. `GMLPBackbone` runs its blocks token-major (see
-            `GMLPBlock`). Cached decoding needs the default, batch-major
-            layout.
+            too. Both backbones run their blocks token-major (see
+            `GMLPBlock`).
         **kwargs: other keyword arguments passed to `keras.layers.Layer`,
             such as `name` and `dtype`.
 
@@ -205,8 +204,9 @@ class SpatialGatingUnit(keras.layers.Layer):
         layout: token-major `x` and results are transposed to and from it."""
         if not self.token_major:
             return function(x, *args, **kwargs)
-        outputs = function(ops.transpose(x, (1, 0, 2)), *args, **kwargs)
-        return ops.transpose(outputs, (1, 0, 2))
+        return swap_batch_and_tokens(
+            function(swap_batch_and_tokens(x), *args, **kwargs)
+        )
 
     def call_with_cache(self, inputs, cache, index, attention_inputs=None):
         """The causal unit on `inputs` at positions `index, index + 1, ...`,
@@ -216,25 +216,39 @@ class SpatialGatingUnit(keras.layers.Layer):
         normalised `v` of every position (and the tiny attention's keys and
         values), so only the new rows of `W v` are computed.
 
+        A token-major unit takes and returns token-major tensors and keeps
+        the same batch-major cache: a decoding step holds a token or a few,
+        so it runs batch-major at the cost of two tiny transposes.
+
         Args:
-            inputs: float tensor of shape `(batch, length, 2 * e)`.
+            inputs: float tensor of shape `(batch, length, 2 * e)`, or
+                `(length, batch, 2 * e)` if `token_major`.
             cache: dict with `"gate"`, of shape `(batch, cache_length, e)`,
                 and, with a tiny attention, `"attention"`, of shape
                 `(batch, 2, cache_length, attention_dim)`.
-            index: int or int tensor, the position of `inputs[:, 0]`.
-            attention_inputs: what the tiny attention reads; defaults to
-                `inputs`.
+            index: int or int tensor, the position of the first new token.
+            attention_inputs: what the tiny attention reads, in the layout of
+                `inputs`; defaults to `inputs`.
 
         Returns:
             `(outputs, cache)`, the cache updated at the new positions.
         """
         if not self.causal:
             raise ValueError("Only a causal SpatialGatingUnit can decode with a cache.")
-        if self.token_major:
-            raise ValueError(
-                "Decoding with a cache needs a batch-major SpatialGatingUnit "
-                "(`token_major=False`)."
-            )
+        if attention_inputs is None:
+            attention_inputs = inputs
+        if not self.token_major:
+            return self._decode(inputs, cache, index, attention_inputs)
+        outputs, cache = self._decode(
+            swap_batch_and_tokens(inputs),
+            cache,
+            index,
+            swap_batch_and_tokens(attention_inputs),
+        )
+        return swap_batch_and_tokens(outputs), cache
+
+    def _decode(self, inputs, cache, index, attention_inputs):
+        """`call_with_cache` on batch-major `inputs`."""
         u, v = ops.split(inputs, 2, axis=-1)
         gate_cache = ops.slice_update(
             cache["gate"],
@@ -248,8 +262,6 @@ class SpatialGatingUnit(keras.layers.Layer):
         gate = self._spatial_projection(gate_cache, rows, bias, token_major=False)
         new_cache = {"gate": gate_cache}
         if self.tiny_attention is not None:
-            if attention_inputs is None:
-                attention_inputs = inputs
             attended, new_cache["attention"] = self.tiny_attention.call_with_cache(
                 attention_inputs, cache["attention"], index
             )
@@ -394,3 +406,10 @@ def swap_leading_axes(shape):
     """A shape with its first two axes swapped: batch-major to token-major
     and back."""
     return (shape[1], shape[0], *shape[2:])
+
+
+def swap_batch_and_tokens(x):
+    """`x` of shape `(batch, length, channels)` as `(length, batch, channels)`,
+    or back: the layout change of token-major blocks (see
+    `SpatialGatingUnit`'s `token_major`)."""
+    return ops.transpose(x, (1, 0, 2))

@@ -1,9 +1,9 @@
 import keras
 import keras_hub
-from keras import ops
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
+from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
@@ -101,10 +101,10 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
         x = self.patch_embedding(images)
         # The blocks run token-major, without transposes of their own (see
         # `GMLPBlock`'s `token_major`).
-        x = ops.transpose(x, (1, 0, 2))
+        x = swap_batch_and_tokens(x)
         for block in self.blocks:
             x = block(x)
-        features = self.layer_norm(ops.transpose(x, (1, 0, 2)))
+        features = self.layer_norm(swap_batch_and_tokens(x))
         super().__init__(inputs=images, outputs=features, dtype=dtype, **kwargs)
 
         # === Config ===

@@ -160,12 +160,25 @@ def test_token_major_unit_computes_the_same(kwargs, fft, monkeypatch):
     )
 
 
-def test_token_major_unit_refuses_cached_decoding():
-    unit = SpatialGatingUnit(causal=True, token_major=True)
-    unit.build((LENGTH, None, CHANNELS))
+@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
+def test_token_major_unit_decodes_like_a_batch_major_one(kwargs):
+    batch_major = randomized_unit(causal=True, **kwargs)
+    token_major = SpatialGatingUnit(causal=True, token_major=True, **kwargs)
+    token_major.build((LENGTH, None, CHANNELS))
+    token_major.set_weights(batch_major.get_weights())
     cache = {"gate": np.zeros((BATCH, LENGTH, CHANNELS // 2), "float32")}
-    with pytest.raises(ValueError, match="token_major=False"):
-        unit.call_with_cache(random_inputs(1).astype("float32"), cache, 0)
+    if "attention_dim" in kwargs:
+        cache["attention"] = np.zeros((BATCH, 2, LENGTH, 4), "float32")
+    # A prompt of 3 tokens, then one more at position 3.
+    for start, stop in [(0, 3), (3, 4)]:
+        x = random_inputs()[:, start:stop].astype("float32")
+        expected, expected_cache = batch_major.call_with_cache(x, cache, start)
+        outputs, cache = token_major.call_with_cache(np.swapaxes(x, 0, 1), cache, start)
+        np.testing.assert_allclose(
+            np.swapaxes(to_numpy(outputs), 0, 1), to_numpy(expected), atol=1e-5
+        )
+        for key, value in expected_cache.items():
+            np.testing.assert_allclose(to_numpy(cache[key]), to_numpy(value))
 
 
 def test_fresh_unit_passes_u_through():
