@@ -7,10 +7,10 @@ import pytest
 
 # The tests compile the same tiny models again and again, in this process and
 # in the ones they start (tutorials, workers, other backends' loads). JAX's
-# compilation cache, shared by all of them for the session, compiles each
-# computation once: on the 2-core Intel Xeon of benchmarks/README.md, the
-# MLM, preset and text classifier tests took 134 s under JAX with it (empty
-# at the start, as in CI) against 174 s without.
+# compilation cache, shared by all of them for the session (one cache an
+# xdist worker), compiles each computation once: on the 2-core Intel Xeon of
+# benchmarks/README.md, the MLM, preset and text classifier tests took 134 s
+# under JAX with it (empty at the start, as in CI) against 174 s without.
 JAX_CACHE_DIR = tempfile.mkdtemp(prefix="keras_gmlp_jax_cache_")
 JAX_CACHE_SETTINGS = {
     "jax_compilation_cache_dir": JAX_CACHE_DIR,

@@ -29,7 +29,7 @@ def results():
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -21,7 +21,7 @@ def test_mirrored_strategy_trains_a_classifier_with_fit():
         env={**os.environ, "KERAS_BACKEND": "tensorflow"},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -27,7 +27,7 @@ def test_torchrun_trains_a_classifier_with_ddp():
         start_new_session=True,
     ) as process:
         try:
-            stdout, stderr = process.communicate(timeout=300)
+            stdout, stderr = process.communicate(timeout=900)
         finally:
             # torchrun's workers outlive it when it is killed: end them all.
             if process.poll() is None:
