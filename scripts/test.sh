@@ -3,9 +3,9 @@
 # each of KERAS_BACKEND=jax, tensorflow and torch, the three at once, each in
 # two pytest-xdist workers that take whole test files as they come free: one
 # process a backend left torch's done after 12 minutes, then JAX alone for the
-# last 5 of 29-31, a core idle (1,657 s against 1,747-1,855 in one hour). Each backend's output is printed when it ends.
-# Exits non-zero if any backend fails. Extra arguments go to pytest, e.g.
-# `bash scripts/test.sh -x`.
+# last 5 of 29-31, a core idle (1,657 s against 1,747-1,855 in one hour).
+# Each backend's output is printed when it ends. Exits non-zero if any
+# backend fails. Extra arguments go to pytest, e.g. `bash scripts/test.sh -x`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2

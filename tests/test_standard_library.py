@@ -4,6 +4,7 @@ import pathlib
 import string
 import sysconfig
 
+from keras_gmlp.data import standard_library
 from keras_gmlp.data.standard_library import standard_library_docstrings
 
 
@@ -19,6 +20,14 @@ def test_pattern_selects_the_files_read():
     assert inspect.cleandoc(string.__doc__) not in email_package
     assert inspect.cleandoc(email.__doc__) in email_top_level
     assert inspect.cleandoc(email.__doc__) not in top_level
+
+
+def test_the_default_reads_every_package(monkeypatch):
+    # Each file's path in place of its docstrings: the pattern, not the parse.
+    monkeypatch.setattr(standard_library, "_file_docstrings", lambda path: [path])
+    paths = standard_library_docstrings()
+    assert any(path.name == "string.py" for path in paths)
+    assert any(path.parent.name == "email" for path in paths)
 
 
 def test_leaves_out_tests():
