@@ -18,11 +18,13 @@ MESH_SIZES = {"batch": 2, "model": 4}
 @pytest.fixture(scope="module")
 def results():
     """The worker's results: JAX takes its device count when it starts, so
-    eight virtual CPU devices need a fresh process."""
+    eight virtual CPU devices need a fresh process (which keeps the suite's
+    own XLA flags)."""
+    xla_flags = os.environ.get("XLA_FLAGS", "")
     env = {
         **os.environ,
         "KERAS_BACKEND": "jax",
-        "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
+        "XLA_FLAGS": f"{xla_flags} --xla_force_host_platform_device_count=8",
     }
     completed = subprocess.run(
         [sys.executable, str(WORKER)],
