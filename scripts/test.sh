@@ -18,7 +18,7 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 export TF_NUM_INTRAOP_THREADS=1
 # XLA compiling tiny models is most of the JAX suite's time, so the tests
 # compile without LLVM's optimisations and with XLA's older fusion emitters
-# (the old emitters alone: 25% less compile time; both: 6x less, while four
+# (the old emitters alone: 14-26% less compile time; both: 6x less, while four
 # gMLP-Ti blocks at 224x224 run 2.1x slower, which tiny test models never
 # notice). The heaviest JAX test files side by side (causal LM, text
 # classifier, distribution, examples, tutorials): 371 s of CPU against 779.
