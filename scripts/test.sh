@@ -16,15 +16,9 @@ export TF_CPP_MIN_LOG_LEVEL=2
 # tf.distribute's replicas wait on each other.)
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 export TF_NUM_INTRAOP_THREADS=1
-# XLA compiling tiny models is most of the JAX suite's time, so the tests
-# compile without LLVM's optimisations and with XLA's older fusion emitters
-# (the old emitters alone: 14-26% less compile time; both: 6x less, while four
-# gMLP-Ti blocks at 224x224 run 2.1x slower, which tiny test models never
-# notice). The heaviest JAX test files side by side (causal LM, text
-# classifier, distribution, examples, tutorials): 371 s of CPU against 779.
 # XLA stops reading flags at the first word that is not one: only flags here.
-export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false \
---xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+# (tests/conftest.py adds the ones that make XLA compile the tests faster.)
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false"
 
 # The torch pin comes first: an unpinned torch pulls a multi-GB CUDA build.
 pip install --quiet torch==2.13.0 && pip install --quiet -e ".[all,dev]" || exit 1

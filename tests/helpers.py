@@ -8,6 +8,10 @@ from keras import ops
 
 from keras_gmlp.layers import matmul
 
+# How long a test waits for a worker process it starts (the distribution
+# tests): minutes when the suites of three backends share two cores.
+WORKER_TIMEOUT_S = 900
+
 
 def to_numpy(x):
     return ops.convert_to_numpy(ops.cast(x, "float32"))

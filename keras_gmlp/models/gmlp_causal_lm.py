@@ -5,12 +5,15 @@ from keras import ops
 from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 from keras_gmlp.models.gmlp_causal_lm_preprocessor import GMLPCausalLMPreprocessor
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPCausalLM(GMLPPresetMixin, GMLPDataLoaderMixin, keras_hub.models.CausalLM):
+class GMLPCausalLM(
+    GMLPPresetMixin, GMLPOptimizerMixin, GMLPDataLoaderMixin, keras_hub.models.CausalLM
+):
     """Causal language modelling and generation on a causal gMLP backbone.
 
     The logits are the backbone's features projected by the transposed token

@@ -8,12 +8,14 @@ from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
     GMLPImageClassifierPreprocessor,
 )
+from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPImageClassifier(
     GMLPPresetMixin,
+    GMLPOptimizerMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,
     keras_hub.models.ImageClassifier,

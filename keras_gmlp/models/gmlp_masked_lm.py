@@ -3,12 +3,15 @@ import keras_hub
 
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_masked_lm_preprocessor import GMLPMaskedLMPreprocessor
+from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPMaskedLM(GMLPPresetMixin, GMLPDataLoaderMixin, keras_hub.models.MaskedLM):
+class GMLPMaskedLM(
+    GMLPPresetMixin, GMLPOptimizerMixin, GMLPDataLoaderMixin, keras_hub.models.MaskedLM
+):
     """Masked language modelling (BERT-style pretraining) on a gMLP encoder.
 
     The paper's text pretraining task. A `keras_hub.models.MaskedLMHead`,

@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_gmlp.models.gmlp_classifier_head import GMLPClassifierHead
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
@@ -14,6 +15,7 @@ from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPTextClassifier(
     GMLPPresetMixin,
+    GMLPOptimizerMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,
     keras_hub.models.TextClassifier,

@@ -7,6 +7,8 @@ import sys
 import keras
 import pytest
 
+from tests.helpers import WORKER_TIMEOUT_S
+
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax",
     reason="keras.distribution runs on JAX only",
@@ -31,7 +33,7 @@ def results():
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=WORKER_TIMEOUT_S,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -7,6 +7,8 @@ import sys
 import keras
 import pytest
 
+from tests.helpers import WORKER_TIMEOUT_S
+
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",
     reason="tf.distribute strategies run on TensorFlow only",
@@ -21,7 +23,7 @@ def test_mirrored_strategy_trains_a_classifier_with_fit():
         env={**os.environ, "KERAS_BACKEND": "tensorflow"},
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=WORKER_TIMEOUT_S,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -8,6 +8,8 @@ import sys
 import keras
 import pytest
 
+from tests.helpers import WORKER_TIMEOUT_S
+
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "torch",
     reason="DistributedDataParallel trains Keras models on the torch backend only",
@@ -27,7 +29,7 @@ def test_torchrun_trains_a_classifier_with_ddp():
         start_new_session=True,
     ) as process:
         try:
-            stdout, stderr = process.communicate(timeout=900)
+            stdout, stderr = process.communicate(timeout=WORKER_TIMEOUT_S)
         finally:
             # torchrun's workers outlive it when it is killed: end them all.
             if process.poll() is None:

@@ -1,0 +1,36 @@
+"""Every task builds its optimizer before `fit` traces its train step."""
+
+import numpy as np
+import pytest
+
+from keras_gmlp.models import GMLPCausalLM
+from keras_gmlp.models import GMLPClassifier
+from keras_gmlp.models import GMLPImageClassifier
+from keras_gmlp.models import GMLPMaskedLM
+from keras_gmlp.models import GMLPTextClassifier
+from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
+
+
+@pytest.mark.parametrize(
+    "task_cls",
+    [GMLPImageClassifier, GMLPTextClassifier, GMLPMaskedLM, GMLPCausalLM],
+    ids=lambda cls: cls.__name__,
+)
+def test_every_task_builds_its_optimizer_before_fit(task_cls):
+    assert issubclass(task_cls, GMLPOptimizerMixin)
+
+
+def test_the_train_step_is_traced_once_with_the_optimizer_built():
+    classifier = GMLPClassifier.from_preset("gmlp_tiny_image_test", num_classes=2)
+    optimizer_built = []  # at each call: each trace, or each eager step
+    train_step = classifier.train_step
+
+    def recording_train_step(*args):  # JAX's takes the state before the data
+        optimizer_built.append(classifier.optimizer.built)
+        return train_step(*args)
+
+    classifier.train_step = recording_train_step
+    images = np.zeros((4, 48, 48, 3), "uint8")
+    classifier.fit(images, np.arange(4) % 2, batch_size=4, verbose=0)
+    # Unbuilt, TensorFlow traced the step twice, first with it unbuilt.
+    assert optimizer_built == [True]
