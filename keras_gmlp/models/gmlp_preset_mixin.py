@@ -5,6 +5,7 @@ import shutil
 import tempfile
 
 import keras
+import keras_hub
 
 from keras_gmlp.models import timm_gmlp_loader
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
@@ -68,6 +69,40 @@ class GMLPPresetMixin:
     def save_to_preset(self, preset_dir, **kwargs):
         with staged_preset_directory(preset_dir) as staging:
             super().save_to_preset(staging, **kwargs)
+            name_the_tasks(staging)
+
+
+def name_the_tasks(preset_dir):
+    """Lists in a preset's `metadata.json` the keras-hub tasks its backbone
+    serves (`"ImageClassifier"`, `"MaskedLM"`, ...).
+
+    keras-hub names each task by its first base class, which for the gMLP
+    tasks is this mixin: its own metadata said `["GMLPPresetMixin"]`.
+    """
+    metadata_path = pathlib.Path(preset_dir) / "metadata.json"
+    if not metadata_path.exists():  # a tokenizer or preprocessor alone
+        return
+    config = read_preset_config(str(preset_dir))
+    backbone_cls = keras.saving.get_registered_object(config["registered_name"])
+    metadata = json.loads(metadata_path.read_text())
+    metadata["tasks"] = keras_hub_task_names(backbone_cls)
+    metadata_path.write_text(json.dumps(metadata, indent=4))
+
+
+def keras_hub_task_names(backbone_cls):
+    """The keras-hub task classes (`"CausalLM"`, ...) that the tasks on
+    `backbone_cls` extend: the first keras-hub class in each one's MRO."""
+    names = set()
+    pending = [keras_hub.models.Task]
+    while pending:
+        task = pending.pop()
+        pending += task.__subclasses__()
+        if getattr(task, "backbone_cls", None) is backbone_cls:
+            hub_bases = (
+                b for b in task.__mro__ if b.__module__.startswith("keras_hub.")
+            )
+            names.add(next(hub_bases).__name__)
+    return sorted(names)
 
 
 def _modality_of(cls):

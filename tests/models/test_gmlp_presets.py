@@ -210,6 +210,26 @@ def test_named_presets_ship_inside_the_package():
             assert (preset_files / name / "config.json").exists()
 
 
+TASKS = {
+    "image": ["ImageClassifier"],
+    "text": ["CausalLM", "MaskedLM", "TextClassifier"],
+}
+
+
+def test_saved_metadata_names_the_keras_hub_tasks(tmp_path):
+    GMLPTextBackbone.from_preset(TEXT_PRESET).save_to_preset(str(tmp_path))
+    metadata = json.loads((tmp_path / "metadata.json").read_text())
+    assert metadata["tasks"] == TASKS["text"]
+
+
+def test_shipped_metadata_names_the_keras_hub_tasks():
+    preset_files = pathlib.Path(keras_gmlp.__file__).parent / "preset_files"
+    for name, preset in keras_gmlp.presets.items():
+        if "handle" not in preset:
+            metadata = json.loads((preset_files / name / "metadata.json").read_text())
+            assert metadata["tasks"] == TASKS[preset["modality"]], name
+
+
 MASKED_LM_PRESET = "amlp_tiny_masked_lm_test"
 CAUSAL_LM_PRESET = "gmlp_tiny_causal_lm_test"
 
