@@ -2,7 +2,7 @@ import contextlib
 
 
 class GMLPOptimizerMixin:
-    """Builds a keras-hub task's optimizer before `fit` traces a train step.
+    """Builds a keras-hub task's optimizer before a train step is traced.
 
     Outside a `tf.distribute` strategy, Keras' TensorFlow trainer leaves the
     optimizer to build itself inside the first traced train step, and
@@ -14,11 +14,19 @@ class GMLPOptimizerMixin:
     """
 
     def fit(self, *args, **kwargs):
-        if self.built and self.optimizer is not None and not self.optimizer.built:
-            # A model made under a `tf.distribute` strategy gets its
-            # optimizer's variables from that strategy, as in Keras' own
-            # build; only TensorFlow's trainer has `distribute_strategy`.
-            strategy = getattr(self, "distribute_strategy", None)
-            with strategy.scope() if strategy else contextlib.nullcontext():
-                self.optimizer.build(self.trainable_variables)
+        self._build_optimizer()
         return super().fit(*args, **kwargs)
+
+    def train_on_batch(self, *args, **kwargs):
+        self._build_optimizer()
+        return super().train_on_batch(*args, **kwargs)
+
+    def _build_optimizer(self):
+        if not self.built or self.optimizer is None or self.optimizer.built:
+            return
+        # A model made under a `tf.distribute` strategy gets its optimizer's
+        # variables from that strategy, as in Keras' own build; only
+        # TensorFlow's trainer has `distribute_strategy`.
+        strategy = getattr(self, "distribute_strategy", None)
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            self.optimizer.build(self.trainable_variables)

@@ -20,7 +20,8 @@ def test_every_task_builds_its_optimizer_before_fit(task_cls):
     assert issubclass(task_cls, GMLPOptimizerMixin)
 
 
-def test_the_train_step_is_traced_once_with_the_optimizer_built():
+@pytest.mark.parametrize("method", ["fit", "train_on_batch"])
+def test_the_train_step_is_traced_once_with_the_optimizer_built(method):
     classifier = GMLPClassifier.from_preset("gmlp_tiny_image_test", num_classes=2)
     optimizer_built = []  # at each call: each trace, or each eager step
     train_step = classifier.train_step
@@ -30,7 +31,10 @@ def test_the_train_step_is_traced_once_with_the_optimizer_built():
         return train_step(*args)
 
     classifier.train_step = recording_train_step
-    images = np.zeros((4, 48, 48, 3), "uint8")
-    classifier.fit(images, np.arange(4) % 2, batch_size=4, verbose=0)
+    images, labels = np.zeros((4, 48, 48, 3), "uint8"), np.arange(4) % 2
+    if method == "fit":
+        classifier.fit(images, labels, batch_size=4, verbose=0)
+    else:
+        classifier.train_on_batch(images, labels)
     # Unbuilt, TensorFlow traced the step twice, first with it unbuilt.
     assert optimizer_built == [True]
