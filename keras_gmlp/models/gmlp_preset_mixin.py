@@ -167,6 +167,14 @@ def preset_file(preset, filename):
             return huggingface_hub.hf_hub_download(
                 repo_id, filename, revision=revision or None
             )
+        except huggingface_hub.errors.LocalEntryNotFoundError as error:
+            # A subclass of the error below: the hub was not reached, so
+            # nothing says the file is missing.
+            raise OSError(
+                f"Cannot fetch '{filename}' of preset '{preset}': the Hugging "
+                "Face Hub is unreachable and the file is not in its local "
+                "cache. Check the network, or load a preset directory."
+            ) from error
         except huggingface_hub.errors.EntryNotFoundError:
             return None
     if scheme == "kaggle":

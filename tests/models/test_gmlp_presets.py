@@ -71,6 +71,17 @@ def test_imagenet_preset_resolves_to_timm_weights_without_network():
     assert resolve_preset("gmlp_s16_224_imagenet") == "hf://timm/gmlp_s16_224.ra3_in1k"
 
 
+def test_unreachable_hub_is_not_a_missing_file(monkeypatch):
+    import huggingface_hub
+
+    def download(repo_id, filename, revision=None):
+        raise huggingface_hub.errors.LocalEntryNotFoundError("offline")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    with pytest.raises(OSError, match="Hub is unreachable"):
+        GMLPClassifier.from_preset("gmlp_s16_224_imagenet")
+
+
 def test_architecture_preset_builds_random_model_without_weights():
     classifier = GMLPClassifier.from_preset(
         "gmlp_ti16_224", num_classes=10, load_weights=False
