@@ -98,7 +98,9 @@ def test_masked_lm_fits_on_bytes():
     lm.compile(optimizer=keras.optimizers.Adam(2e-2))
     # Training losses, not evaluations before and after: each `fit` or
     # `evaluate` call traces keras-hub's masking pipeline anew, seconds each.
-    history = lm.fit(TEXTS * 32, batch_size=8, epochs=3, verbose=0).history
+    # Its masks are not reproducible (tf.data's parallel map), and after 3
+    # epochs the loss had fallen by 19-53% in five runs (the least failed): 4 epochs.
+    history = lm.fit(TEXTS * 32, batch_size=8, epochs=4, verbose=0).history
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 
