@@ -99,7 +99,8 @@ def test_masked_lm_fits_on_bytes():
     # Training losses, not evaluations before and after: each `fit` or
     # `evaluate` call traces keras-hub's masking pipeline anew, seconds each.
     # Its masks are not reproducible (tf.data's parallel map), and after 3
-    # epochs the loss had fallen by 19-53% in five runs (the least failed): 4 epochs.
+    # epochs the loss had fallen by 19-53% in five runs (the least failed),
+    # hence 4 epochs.
     history = lm.fit(TEXTS * 32, batch_size=8, epochs=4, verbose=0).history
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 

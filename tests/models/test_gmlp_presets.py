@@ -17,6 +17,7 @@ from keras_gmlp.models import GMLPTextBackbone
 from keras_gmlp.models import GMLPTextClassifier
 from keras_gmlp.models.gmlp_preset_mixin import read_preset_config
 from keras_gmlp.models.gmlp_preset_mixin import resolve_preset
+from keras_gmlp.models.gmlp_presets import PRESET_FILES
 from keras_gmlp.models.gmlp_presets import TEXT_ARCHITECTURES
 from keras_gmlp.models.gmlp_presets import TEXT_VARIANTS
 from keras_gmlp.models.gmlp_presets import text_preset_name
@@ -214,11 +215,18 @@ def test_saving_over_an_existing_preset_replaces_it(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["preset"]  # no leftovers
 
 
+def shipped_presets():
+    """The named presets without a `handle`: their files are in the package."""
+    return {
+        name: preset
+        for name, preset in keras_gmlp.presets.items()
+        if "handle" not in preset
+    }
+
+
 def test_named_presets_ship_inside_the_package():
-    preset_files = pathlib.Path(keras_gmlp.__file__).parent / "preset_files"
-    for name, preset in keras_gmlp.presets.items():
-        if "handle" not in preset:
-            assert (preset_files / name / "config.json").exists()
+    for name in shipped_presets():
+        assert (PRESET_FILES / name / "config.json").exists(), name
 
 
 TASKS = {
@@ -234,11 +242,9 @@ def test_saved_metadata_names_the_keras_hub_tasks(tmp_path):
 
 
 def test_shipped_metadata_names_the_keras_hub_tasks():
-    preset_files = pathlib.Path(keras_gmlp.__file__).parent / "preset_files"
-    for name, preset in keras_gmlp.presets.items():
-        if "handle" not in preset:
-            metadata = json.loads((preset_files / name / "metadata.json").read_text())
-            assert metadata["tasks"] == TASKS[preset["modality"]], name
+    for name, preset in shipped_presets().items():
+        metadata = json.loads((PRESET_FILES / name / "metadata.json").read_text())
+        assert metadata["tasks"] == TASKS[preset["modality"]], name
 
 
 MASKED_LM_PRESET = "amlp_tiny_masked_lm_test"
