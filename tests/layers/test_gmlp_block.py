@@ -1,8 +1,10 @@
+import keras
 import numpy as np
 import pytest
 from keras import ops
 
 from keras_gmlp.layers import GMLPBlock
+from keras_gmlp.layers.gmlp_block import dense_halves_over_tokens
 from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
@@ -165,3 +167,23 @@ def test_dtype_policies(policy, output_dtype):
 def test_odd_intermediate_dim_raises():
     with pytest.raises(ValueError, match="divisible by 2.*23"):
         GMLPBlock(23)(random_inputs())
+
+
+def test_proj_in_halves_split_its_output():
+    dense = keras.layers.Dense(INTERMEDIATE, bias_initializer="random_normal")
+    dense.build((None, HIDDEN))
+    inputs = ops.convert_to_tensor(random_inputs(), "float32")
+    halves = dense_halves_over_tokens(dense, inputs)
+    expected = np.split(to_numpy(dense(inputs)), 2, axis=-1)
+    for half, expected_half in zip(halves, expected, strict=True):
+        np.testing.assert_allclose(to_numpy(half), expected_half, atol=1e-6)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="eager torch's memory layout"
+)
+def test_proj_in_halves_are_contiguous_on_torch():
+    dense = keras.layers.Dense(INTERMEDIATE)
+    dense.build((None, HIDDEN))
+    inputs = ops.convert_to_tensor(random_inputs(), "float32")
+    assert all(half.is_contiguous() for half in dense_halves_over_tokens(dense, inputs))
