@@ -116,21 +116,48 @@ def versions(packages):
 
 
 def machine():
-    cpu_model = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as cpuinfo:
-            names = [
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo
-                if "model name" in line
-            ]
-        cpu_model = names[0] if names else cpu_model
+    cpu = cpu_facts()
     return {
-        "cpu": cpu_model,
+        "cpu": cpu.get("model name", platform.processor()),
+        "vector_extensions": vector_extensions(cpu.get("flags", "").split()),
         "cores": os.cpu_count(),
         "gpu": gpu_name(),
         "python": platform.python_version(),
     }
+
+
+def describe(host):
+    """The machine as the tables' first line names it: CPU, the widest
+    vector instructions it has (they rank the frameworks differently: MKL
+    runs AVX-512 on Intel's processors only), cores and GPU."""
+    cpu = host["cpu"]
+    if host["vector_extensions"]:
+        cpu += f" ({host['vector_extensions']})"
+    gpu = f", {host['gpu']}" if host["gpu"] else ""
+    return f"{cpu}, {host['cores']} cores{gpu}"
+
+
+def cpu_facts():
+    """The first processor's fields in /proc/cpuinfo; empty where there is
+    none (macOS, Windows)."""
+    if not os.path.exists("/proc/cpuinfo"):
+        return {}
+    facts = {}
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if not line.strip():
+                break
+            name, _, value = line.partition(":")
+            facts[name.strip()] = value.strip()
+    return facts
+
+
+def vector_extensions(flags):
+    """The widest vector extensions in the CPU's `flags`: `"AVX-512"`,
+    `"AVX-512, AMX"`, `"AVX2"` or None."""
+    if "avx512f" in flags:
+        return "AVX-512, AMX" if "amx_tile" in flags else "AVX-512"
+    return "AVX2" if "avx2" in flags else None
 
 
 def gpu_name():

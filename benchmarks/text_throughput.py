@@ -20,6 +20,7 @@ import json
 import sys
 
 from common import command
+from common import describe
 from common import jit_compile
 from common import machine
 from common import peak_memory_mib
@@ -137,7 +138,7 @@ def worker(length, tokens_per_batch, repeats):
 
 def markdown(report):
     lines = [
-        f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores. "
+        f"Machine: {describe(report['machine'])}. "
         f"{report['tokens_per_batch']} tokens a batch, fp32.",
         "",
         "| backend | length | model | parameters | MFLOP/token | inference tokens/s "

@@ -28,6 +28,7 @@ import statistics
 import sys
 
 from common import command
+from common import describe
 from common import jit_compile
 from common import machine
 from common import peak_memory_mib
@@ -238,15 +239,11 @@ def median_record(records):
 
 def markdown(report):
     limit, dtype = report["matmul_gflops_limit"], report["dtype"]
-    host = report["machine"]
-    machine_line = f"Machine: {host['cpu']}, {host['cores']} cores"
-    if host["gpu"]:
-        machine_line += f", {host['gpu']}"
     on_device = any(row["device_peak_memory_mib"] for row in report["results"])
     memory = "GPU peak MiB" if on_device else "peak MiB"
     lines = [
-        f"{machine_line}. {dtype} matmul limit: {limit:.0f} GFLOP/s "
-        "(the best square matmul of the frameworks, same run).",
+        f"Machine: {describe(report['machine'])}. {dtype} matmul limit: "
+        f"{limit:.0f} GFLOP/s (the best square matmul of the frameworks, same run).",
         "",
         "| model | implementation | inference img/s | ratio | GFLOP/s | % of matmul "
         "| training img/s | ratio | % of matmul | compile s (infer / train) "

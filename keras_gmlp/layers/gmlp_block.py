@@ -3,6 +3,9 @@ import math
 import keras
 from keras import ops
 
+from keras_gmlp.layers.closed_form_layer_normalization import (
+    ClosedFormLayerNormalization,
+)
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.matmul import dense_matmul
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
@@ -94,7 +97,7 @@ class GMLPBlock(keras.layers.Layer):
         self.gate_layer_norm_epsilon = gate_layer_norm_epsilon
         self.token_major = token_major
 
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = ClosedFormLayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
         self.proj_in = keras.layers.Dense(

@@ -3,6 +3,9 @@ import math
 import keras
 from keras import ops
 
+from keras_gmlp.layers.closed_form_layer_normalization import (
+    ClosedFormLayerNormalization,
+)
 from keras_gmlp.layers.matmul import token_matmul
 from keras_gmlp.layers.tiny_attention import TinyAttention
 
@@ -99,7 +102,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         self.attention_dim = attention_dim
         self.layer_norm_epsilon = layer_norm_epsilon
         self.token_major = token_major
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = ClosedFormLayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
         self.tiny_attention = None
