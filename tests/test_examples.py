@@ -7,6 +7,9 @@ import re
 import pytest
 
 import keras_gmlp
+from keras_gmlp.layers.closed_form_layer_normalization import (
+    ClosedFormLayerNormalization,
+)
 from keras_gmlp.layers.matmul import dense_matmul
 from keras_gmlp.layers.matmul import token_matmul
 
@@ -16,8 +19,8 @@ PUBLIC_CLASSES = [
     for module in (keras_gmlp.layers, keras_gmlp.models)
     for name in module.__all__
 ]
-# Internal functions that document themselves with an example all the same.
-DOCUMENTED = PUBLIC_CLASSES + [dense_matmul, token_matmul]
+# Internal ones that document themselves with an example all the same.
+DOCUMENTED = PUBLIC_CLASSES + [ClosedFormLayerNormalization, dense_matmul, token_matmul]
 
 
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
