@@ -8,6 +8,7 @@ from keras_gmlp.layers.closed_form_layer_normalization import (
 )
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import torch_on_cpu
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
 
 
@@ -241,18 +242,18 @@ def dense_over_tokens(dense, x):
 def dense_halves_over_tokens(dense, x):
     """`dense_over_tokens(dense, x)` split into halves over its channels.
 
-    On torch, for tensors on the CPU, each half is a matmul of its own, on
-    half of the kernel: eager torch runs elementwise operations on a half of
-    one matmul's output, a strided view, at about half their speed on a
-    contiguous tensor (exact GELU of a `(4096, 768)` half of a `(4096,
-    1536)` output 3.6 ms, of a contiguous `(4096, 768)` 1.6 ms, on the
-    2-core Intel Xeon of benchmarks/README.md). Four token-major blocks'
-    forward there, one process taking turns: gMLP-Ti 77-89 against 87-103
-    ms, gMLP-S 180 against 194, the text benchmark's blocks at 512 tokens
-    308 against 347; forward and backward 0-5% faster. XLA fuses the split
-    into its readers and keeps one matmul.
+    On torch, for tensors on the CPU (GPUs were not measured), each half is
+    a matmul of its own, on half of the kernel: eager torch runs elementwise
+    operations on a half of one matmul's output, a strided view, at about
+    half their speed on a contiguous tensor (exact GELU of a `(4096, 768)`
+    half of a `(4096, 1536)` output 3.6 ms, of a contiguous `(4096, 768)`
+    1.6 ms, on the 2-core Intel Xeon of benchmarks/README.md). Four
+    token-major blocks' forward there, one process taking turns: gMLP-Ti
+    77-89 against 87-103 ms, gMLP-S 180 against 194, the text benchmark's
+    blocks at 512 tokens 308 against 347; forward and backward 0-5% faster.
+    XLA fuses the split into its readers and keeps one matmul.
     """
-    if dense.quantization_mode is not None or not halves_run_apart(x):
+    if dense.quantization_mode is not None or not torch_on_cpu(x):
         return ops.split(dense_over_tokens(dense, x), 2, axis=-1)
     half = dense.units // 2
     return tuple(
@@ -264,12 +265,6 @@ def dense_halves_over_tokens(dense, x):
         )
         for part in (slice(None, half), slice(half, None))
     )
-
-
-def halves_run_apart(x):
-    """Whether `dense_halves_over_tokens` runs a matmul for each half: on
-    torch, for tensors on the CPU (GPUs were not measured)."""
-    return keras.backend.backend() == "torch" and x.device.type == "cpu"
 
 
 def over_tokens(function, x):

@@ -119,17 +119,21 @@ def runs_on_onednn(x, rows, outputs):
     than oneDNN (`mkl_lacks_avx512`), when the convolution reads at least
     `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes at least
     `ONEDNN_MIN_OUTPUTS` channels for each."""
-    if keras.backend.backend() != "torch":
+    if not torch_on_cpu(x):
         return False
     import torch
 
     return (
-        x.device.type == "cpu"
-        and torch.backends.mkldnn.is_available()
+        torch.backends.mkldnn.is_available()
         and mkl_lacks_avx512()
         and rows >= ONEDNN_MIN_ROWS
         and outputs >= ONEDNN_MIN_OUTPUTS
     )
+
+
+def torch_on_cpu(x):
+    """Whether `x` is a tensor of the torch backend on the CPU."""
+    return keras.backend.backend() == "torch" and x.device.type == "cpu"
 
 
 @functools.cache
