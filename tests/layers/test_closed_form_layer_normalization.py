@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_gmlp.layers import closed_form_layer_normalization
 from keras_gmlp.layers.closed_form_layer_normalization import (
     ClosedFormLayerNormalization,
 )
@@ -50,3 +51,18 @@ def test_mixed_precision_returns_bfloat16():
 
 def test_config_round_trip():
     assert_config_round_trip(ClosedFormLayerNormalization(epsilon=1e-6, name="norm"))
+
+
+def test_closed_form_runs_on_jax_and_tensorflow(monkeypatch):
+    """Torch keeps Keras' fused layer norm; the other backends normalise
+    in closed form (whose outputs the tests above compare with Keras')."""
+    calls, normalize = [], closed_form_layer_normalization.normalize
+
+    def recorded(*args):
+        calls.append(args)
+        return normalize(*args)
+
+    monkeypatch.setattr(closed_form_layer_normalization, "normalize", recorded)
+    layer = ClosedFormLayerNormalization()
+    layer(np.ones((2, 3), "float32"))
+    assert len(calls) == (0 if keras.backend.backend() == "torch" else 1)
