@@ -98,12 +98,13 @@ def channel_moments(x):
     taking turns, median of 40), this layer's forward pass on the blocks'
     shapes ran 1.12-1.47x as fast as Keras' `LayerNormalization` ((196,
     16, 256) to (512, 8, 768); 0.96x at (196, 16, 128)), its forward and
-    backward 1.04-1.18x (1.08x at (196, 16, 128)). The gradient's reductions stay
-    reductions: XLA fuses them with the products they sum, which a matmul
-    would have it write out first (four gMLP-S blocks' forward and backward
-    750 against 721 ms with them as products too). JAX's XLA runs
-    reductions through YNNPACK, faster than as products (this forward pass
-    on (4096, 768) 2.9 against 7.0 ms), so JAX keeps `ops.moments`.
+    backward 1.04-1.18x (1.08x at (196, 16, 128)). The gradient's
+    reductions stay reductions: XLA fuses them with the products they sum,
+    which a matmul would have it write out first (four gMLP-S blocks'
+    forward and backward 750 against 721 ms with them as products too).
+    JAX's XLA runs reductions through YNNPACK, faster than as products
+    (this forward pass on (4096, 768) 2.9 against 7.0 ms), so JAX keeps
+    `ops.moments`.
     """
     if keras.backend.backend() != "tensorflow":
         return ops.moments(x, axes=[-1], keepdims=True)
