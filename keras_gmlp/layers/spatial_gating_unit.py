@@ -11,10 +11,12 @@ from keras_gmlp.layers.tiny_attention import TinyAttention
 
 SPATIAL_WEIGHTS = ("dense", "toeplitz")
 # From this many tokens on, toeplitz `W v` runs as an FFT convolution,
-# O(n log n) instead of O(n^2). Measured on 2 CPU cores, 4 toeplitz blocks of
-# width 256 and 4096 tokens a batch (FFT against matmul, inference/training):
-# at 2048 tokens JAX 1.17x/1.13x, TensorFlow 1.58x/1.35x, torch 1.84x/1.44x;
-# at 1024 tokens JAX 0.88x/0.83x, TensorFlow 1.03x/0.90x, torch 1.29x/1.02x.
+# O(n log n) instead of O(n^2). Measured on 2 CPU cores with
+# benchmarks/toeplitz_fft.py (4 token-major toeplitz blocks of width 256,
+# 4096 tokens a batch; FFT against matmul, inference / training): at 2048
+# tokens JAX 1.49x / 1.34x, TensorFlow 1.53x / 1.16x, torch 1.63x / 1.50x;
+# at 1024 JAX 1.09x / 0.96x, TensorFlow 0.95x / 0.77x, torch 1.00x / 0.97x.
+# Below 2048 training loses on every backend, hence one threshold for all.
 FFT_MIN_LENGTH = 2048
 
 

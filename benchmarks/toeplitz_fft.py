@@ -1,0 +1,82 @@
+"""Toeplitz gating as an FFT convolution against the matmul, in one process.
+
+`SpatialGatingUnit` computes toeplitz `W v` with FFTs from `FFT_MIN_LENGTH`
+tokens on; this measures both paths at a given length on the current
+backend, to place that threshold. The text benchmark's blocks
+(`text_throughput.py`: 4 toeplitz blocks, width 256, `intermediate_dim`
+1536, 4096 tokens a batch, token-major as the backbone runs them) are
+built once and called with the threshold set each way; the calls take
+turns, and the two paths are checked to compute the same before timing.
+
+    KERAS_BACKEND=jax python benchmarks/toeplitz_fft.py --length 2048
+"""
+
+import argparse
+
+import keras
+import numpy as np
+from common import timed_side_by_side
+from text_throughput import HIDDEN_DIM
+from text_throughput import VOCABULARY_SIZE
+from token_major import blocks
+
+from keras_gmlp.layers import spatial_gating_unit
+
+
+def with_fft_from(length, call):
+    """`call` with toeplitz gating on FFTs from `length` tokens on. XLA's
+    backends trace a call once, so their compiled steps keep the path they
+    were traced with; eager torch takes it on every call."""
+
+    def wrapped():
+        threshold = spatial_gating_unit.FFT_MIN_LENGTH
+        spatial_gating_unit.FFT_MIN_LENGTH = length
+        try:
+            return call()
+        finally:
+            spatial_gating_unit.FFT_MIN_LENGTH = threshold
+
+    return wrapped
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length", type=int, default=2048)
+    parser.add_argument("--tokens-per-batch", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+
+    batch_size = args.tokens_per_batch // args.length
+    rng = np.random.default_rng(0)
+    token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, args.length))
+    inputs = [token_ids.astype("int32"), np.ones_like(token_ids, "int32")]
+    targets = np.zeros((batch_size, args.length, HIDDEN_DIM), "float32")
+    # One model a path (the same seeded weights): a compiled step keeps the
+    # path of its trace.
+    thresholds = {"matmul": args.length + 1, "FFT": args.length}
+    models = {path: blocks(args.length, "toeplitz", True) for path in thresholds}
+    calls = {}
+    for path, model in models.items():
+        for mode, call in (
+            ("inference", lambda m=model: m.predict_on_batch(inputs)),
+            ("training", lambda m=model: m.train_on_batch(inputs, targets)),
+        ):
+            calls[path, mode] = with_fft_from(thresholds[path], call)
+    np.testing.assert_allclose(
+        calls["matmul", "inference"](), calls["FFT", "inference"](), atol=1e-4
+    )
+    timings = timed_side_by_side(calls, args.repeats)
+    print(
+        f"{keras.backend.backend()}, {args.length} tokens, toeplitz, "
+        f"medians of {args.repeats}:"
+    )
+    for mode in ("inference", "training"):
+        matmul, fft = timings["matmul", mode][1], timings["FFT", mode][1]
+        print(
+            f"  {mode:9}  matmul {args.tokens_per_batch / matmul:7.0f} tokens/s, "
+            f"FFT {args.tokens_per_batch / fft:7.0f} tokens/s: {matmul / fft:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
