@@ -16,9 +16,8 @@ import argparse
 import keras
 import numpy as np
 from common import timed_side_by_side
-from text_throughput import HIDDEN_DIM
-from text_throughput import VOCABULARY_SIZE
 from token_major import blocks
+from token_major import text_batch
 
 from keras_gmlp.layers import spatial_gating_unit
 
@@ -46,11 +45,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
 
-    batch_size = args.tokens_per_batch // args.length
-    rng = np.random.default_rng(0)
-    token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, args.length))
-    inputs = [token_ids.astype("int32"), np.ones_like(token_ids, "int32")]
-    targets = np.zeros((batch_size, args.length, HIDDEN_DIM), "float32")
+    inputs, targets = text_batch(args.length, args.tokens_per_batch)
     # One model a path (the same seeded weights): a compiled step keeps the
     # path of its trace.
     thresholds = {"matmul": args.length + 1, "FFT": args.length}

@@ -51,6 +51,17 @@ def blocks(length, spatial_weights, token_major):
     return model
 
 
+def text_batch(length, tokens_per_batch):
+    """`(inputs, targets)` for `blocks`' models: `tokens_per_batch` tokens
+    of random ids in sequences of `length`, none of them padding, and zero
+    features to regress on."""
+    batch_size = tokens_per_batch // length
+    rng = np.random.default_rng(0)
+    token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, length))
+    inputs = [token_ids.astype("int32"), np.ones_like(token_ids, "int32")]
+    return inputs, np.zeros((batch_size, length, HIDDEN_DIM), "float32")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=512)
@@ -59,11 +70,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
 
-    batch_size = args.tokens_per_batch // args.length
-    rng = np.random.default_rng(0)
-    token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, args.length))
-    inputs = [token_ids.astype("int32"), np.ones_like(token_ids, "int32")]
-    targets = np.zeros((batch_size, args.length, HIDDEN_DIM), "float32")
+    inputs, targets = text_batch(args.length, args.tokens_per_batch)
     models = {
         layout: blocks(args.length, args.spatial_weights, layout == "token-major")
         for layout in ("batch-major", "token-major")
