@@ -12,7 +12,10 @@ against 18 in training with both matmuls converted (against `ops.matmul`,
 in one process). On the 2-core Intel Xeon of the same file MKL is the faster
 one: gMLP-Ti at 32.9 / 12.3 images/s (inference / training) through MKL
 against 29.8 / 10.7 through oneDNN, gMLP-S 13.2 / 4.5 against 13.3 / 4.1
-(one process, taking turns).
+(one process, taking turns). On the 2-core AMD EPYC with AVX2 only, oneDNN
+wins the forward pass and loses the backward one, so there it serves
+computations that autograd does not record, such as `predict`'s (see
+`onednn_outruns_mkl`).
 
 Elsewhere on torch (GPUs, other processors, small matmuls) the bias is
 added in the matmul's own call, `addmm` or `baddbmm`, as torch's `Linear`
@@ -115,17 +118,17 @@ def token_matmul(kernel, x, bias):
 
 def runs_on_onednn(x, rows, outputs):
     """Whether the functions above run a matmul as a oneDNN convolution: on
-    the torch backend, for tensors on the CPU where MKL runs slower code
-    than oneDNN (`mkl_lacks_avx512`), when the convolution reads at least
-    `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes at least
-    `ONEDNN_MIN_OUTPUTS` channels for each."""
+    the torch backend, for tensors on the CPU where oneDNN runs this
+    computation faster than MKL (`onednn_outruns_mkl`), when the convolution
+    reads at least `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes
+    at least `ONEDNN_MIN_OUTPUTS` channels for each."""
     if not torch_on_cpu(x):
         return False
     import torch
 
     return (
         torch.backends.mkldnn.is_available()
-        and mkl_lacks_avx512()
+        and onednn_outruns_mkl(differentiated=torch.is_grad_enabled())
         and rows >= ONEDNN_MIN_ROWS
         and outputs >= ONEDNN_MIN_OUTPUTS
     )
@@ -137,18 +140,29 @@ def torch_on_cpu(x):
 
 
 @functools.cache
-def mkl_lacks_avx512():
-    """Whether MKL, torch's BLAS here, runs slower code than oneDNN would:
-    the processor has AVX-512 (torch's own kernels use it) but is not
-    Intel's, so MKL takes its AVX2 path. Processors without AVX-512, where
-    both libraries run AVX2 code, were not measured and keep MKL."""
+def onednn_outruns_mkl(differentiated):
+    """Whether oneDNN runs this processor's matmuls faster than MKL, torch's
+    BLAS here, in a computation that autograd records (`differentiated`) or
+    in one it does not. MKL runs AVX2 code on processors not made by Intel.
+
+    With AVX-512 there, oneDNN is faster in both passes (the module's
+    docstring). With AVX2 only, it wins the forward pass alone. On the
+    2-core AMD EPYC with AVX2 of benchmarks/README.md, at gMLP-Ti's and
+    gMLP-S's four matmul shapes, oneDNN against MKL:
+    - forward: 73 against 66 GFLOP/s, 81 against 73, 112 against 107, and
+      114 against 84 (medians of four rounds of 15);
+    - forward and backward: 35-64 against 51-107 GFLOP/s (two rounds of
+      20).
+    Whole classifiers' `predict_on_batch` through oneDNN, batch 16, one
+    process taking turns: gMLP-S 1.16x and 1.20x as fast, gMLP-Ti 1.07x and
+    1.02x (two runs each). Intel's processors keep MKL everywhere.
+    """
     import torch
 
-    return (
-        torch.backends.mkl.is_available()
-        and torch.backends.cpu.get_cpu_capability() == "AVX512"
-        and cpu_vendor() not in ("GenuineIntel", "")
-    )
+    if not torch.backends.mkl.is_available() or cpu_vendor() in ("GenuineIntel", ""):
+        return False
+    capability = torch.backends.cpu.get_cpu_capability()
+    return capability == "AVX512" or (capability == "AVX2" and not differentiated)
 
 
 def cpu_vendor():

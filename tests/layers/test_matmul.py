@@ -9,7 +9,7 @@ from keras_gmlp.layers.matmul import ONEDNN_MIN_OUTPUTS
 from keras_gmlp.layers.matmul import ONEDNN_MIN_ROWS
 from keras_gmlp.layers.matmul import cpu_vendor
 from keras_gmlp.layers.matmul import dense_matmul
-from keras_gmlp.layers.matmul import mkl_lacks_avx512
+from keras_gmlp.layers.matmul import onednn_outruns_mkl
 from keras_gmlp.layers.matmul import runs_on_onednn
 from keras_gmlp.layers.matmul import token_matmul
 from tests.helpers import gradients
@@ -57,7 +57,7 @@ def token_case(size):
 def onednn_wherever_large(monkeypatch):
     """The "large" cases take the oneDNN path on torch whatever the
     processor (on an Intel one, MKL would serve them)."""
-    monkeypatch.setattr(matmul, "mkl_lacks_avx512", lambda: True)
+    monkeypatch.setattr(matmul, "onednn_outruns_mkl", lambda differentiated: True)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -66,29 +66,49 @@ def test_torch_on_cpu_takes_the_onednn_path_from_the_minimum_size(size):
     assert runs_on_onednn(keras.ops.ones((2, 2)), *SIZES[size]) == expected
 
 
-def test_torch_on_cpu_keeps_mkl_where_mkl_runs_avx512(monkeypatch):
-    monkeypatch.setattr(matmul, "mkl_lacks_avx512", lambda: False)
+def test_torch_on_cpu_keeps_mkl_where_mkl_runs_faster(monkeypatch):
+    monkeypatch.setattr(matmul, "onednn_outruns_mkl", lambda differentiated: False)
     assert not runs_on_onednn(keras.ops.ones((2, 2)), *SIZES["large"])
 
 
+def test_onednn_path_follows_whether_autograd_records(monkeypatch):
+    """Where oneDNN wins only the forward pass, a computation under
+    `torch.no_grad` (as in `predict`) takes it and a recorded one does not."""
+    torch = pytest.importorskip("torch")
+    if keras.backend.backend() != "torch":
+        pytest.skip("the oneDNN path is torch's")
+    monkeypatch.setattr(
+        matmul, "onednn_outruns_mkl", lambda differentiated: not differentiated
+    )
+    x = keras.ops.ones((2, 2))
+    with torch.no_grad():
+        assert runs_on_onednn(x, *SIZES["large"])
+    with torch.enable_grad():
+        assert not runs_on_onednn(x, *SIZES["large"])
+
+
 @pytest.mark.parametrize(
-    "vendor, capability, expected",
+    "vendor, capability, differentiated, expected",
     [
-        ("AuthenticAMD", "AVX512", True),
-        ("GenuineIntel", "AVX512", False),
-        ("AuthenticAMD", "AVX2", False),
-        ("", "AVX512", False),
+        ("AuthenticAMD", "AVX512", True, True),
+        ("AuthenticAMD", "AVX512", False, True),
+        ("AuthenticAMD", "AVX2", False, True),
+        ("AuthenticAMD", "AVX2", True, False),
+        ("GenuineIntel", "AVX512", False, False),
+        ("GenuineIntel", "AVX2", False, False),
+        ("", "AVX512", False, False),
+        ("AuthenticAMD", "DEFAULT", False, False),
     ],
 )
-def test_onednn_serves_processors_where_mkl_lacks_avx512(
-    vendor, capability, expected, monkeypatch
+def test_onednn_serves_processors_where_it_outruns_mkl(
+    vendor, capability, differentiated, expected, monkeypatch
 ):
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(matmul, "cpu_vendor", lambda: vendor)
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
     monkeypatch.setattr(torch.backends.mkl, "is_available", lambda: True)
     # Uncached: the fixtures above replace the module's cached one.
-    assert mkl_lacks_avx512.__wrapped__() == expected
+    assert onednn_outruns_mkl.__wrapped__(differentiated) == expected
 
 
 def test_cpu_vendor_names_the_processor_on_linux():
