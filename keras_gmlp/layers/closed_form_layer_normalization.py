@@ -45,13 +45,16 @@ class ClosedFormLayerNormalization(keras.layers.LayerNormalization):
             return super().call(inputs)
         # In float32 at least, as Keras' LayerNormalization computes.
         dtype = keras.backend.result_type(inputs.dtype, "float32")
+        # On the tokens as rows of a matrix, which XLA on CPU reduces
+        # faster (see `normalize`).
+        rows = ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
         outputs = normalize(
-            ops.cast(inputs, dtype),
+            ops.cast(rows, dtype),
             ops.cast(self.gamma, dtype),
             ops.cast(self.beta, dtype),
             self.epsilon,
         )
-        return ops.cast(outputs, self.compute_dtype)
+        return ops.reshape(ops.cast(outputs, self.compute_dtype), ops.shape(inputs))
 
     def _in_closed_form(self, inputs):
         """Off on torch, and in all but an affine normalisation over the
@@ -67,8 +70,18 @@ class ClosedFormLayerNormalization(keras.layers.LayerNormalization):
 
 @ops.custom_gradient
 def normalize(x, gamma, beta, epsilon):
-    """Layer normalisation of `x` over its last axis, then `* gamma + beta`,
-    with the closed-form gradient of `ClosedFormLayerNormalization`."""
+    """Layer normalisation of the rows of the matrix `x`, then `* gamma +
+    beta`, with the closed-form gradient of `ClosedFormLayerNormalization`.
+
+    `x` is 2D because TensorFlow's XLA on CPU sums the columns of a
+    `(tokens, batch, channels)` product (`dgamma`) through windows over two
+    axes, about 1.5x slower than over the rows of a matrix (`(196, 16,
+    384)`: 1.71 against 1.15 ms on the 2-core Intel Xeon of
+    benchmarks/README.md). The gradient's means over channels are matmuls
+    on TensorFlow (`channel_mean`). gMLP-Ti's training step there (one
+    process taking turns, median of 9): 1,241 ms before, 1,206 with the
+    columns summed in 2D, 1,164 with the means as matmuls too.
+    """
     mean, variance = channel_moments(x)
     inverse_std = ops.rsqrt(variance + epsilon)
     normalized = (x - mean) * inverse_std
@@ -77,19 +90,27 @@ def normalize(x, gamma, beta, epsilon):
         scaled = upstream * gamma
         inputs_gradient = inverse_std * (
             scaled
-            - ops.mean(scaled, axis=-1, keepdims=True)
-            - normalized * ops.mean(scaled * normalized, axis=-1, keepdims=True)
+            - channel_mean(scaled)
+            - normalized * channel_mean(scaled * normalized)
         )
-        other_axes = tuple(range(len(x.shape) - 1))
-        gamma_gradient = ops.sum(upstream * normalized, axis=other_axes)
-        return inputs_gradient, gamma_gradient, ops.sum(upstream, axis=other_axes), None
+        gamma_gradient = ops.sum(upstream * normalized, axis=0)
+        return inputs_gradient, gamma_gradient, ops.sum(upstream, axis=0), None
 
     return normalized * gamma + beta, gradient
 
 
 def channel_moments(x):
-    """`ops.moments(x, axes=[-1], keepdims=True)`; on TensorFlow, each mean
-    is the product of `x`'s rows with a vector of `1 / channels`.
+    """`ops.moments(x, axes=[-1], keepdims=True)` of the matrix `x`, each
+    mean taken by `channel_mean`."""
+    if keras.backend.backend() != "tensorflow":
+        return ops.moments(x, axes=[-1], keepdims=True)
+    mean = channel_mean(x)
+    return mean, channel_mean(ops.square(x - mean))
+
+
+def channel_mean(x):
+    """The mean of each row of the matrix `x`, as a `(rows, 1)` column; on
+    TensorFlow, the product of `x` with a vector of `1 / channels`.
 
     TensorFlow's XLA on CPU rewrites a reduction into a `reduce-window` of 32
     elements and a reduction of what is left, slower than that product (row
@@ -98,21 +119,15 @@ def channel_moments(x):
     taking turns, median of 40), this layer's forward pass on the blocks'
     shapes ran 1.12-1.47x as fast as Keras' `LayerNormalization` ((196,
     16, 256) to (512, 8, 768); 0.96x at (196, 16, 128)), its forward and
-    backward 1.04-1.18x (1.08x at (196, 16, 128)). The gradient's
-    reductions stay reductions: XLA fuses them with the products they sum,
-    which a matmul would have it write out first (four gMLP-S blocks'
-    forward and backward 750 against 721 ms with them as products too).
-    JAX's XLA runs reductions through YNNPACK, faster than as products
-    (this forward pass on (4096, 768) 2.9 against 7.0 ms), so JAX keeps
-    `ops.moments`.
+    backward 1.04-1.18x (1.08x at (196, 16, 128)). The gradient's two means
+    were reductions there, which XLA fused with the products they sum (four
+    gMLP-S blocks' forward and backward 750 against 721 ms with them as
+    products, on 3D inputs); on the 2-core Intel Xeon, with the rows of a
+    matrix, the products are faster (see `normalize`). JAX's XLA runs
+    reductions through YNNPACK, faster than as products (this forward pass
+    on (4096, 768) 2.9 against 7.0 ms), so JAX keeps `ops.mean`.
     """
     if keras.backend.backend() != "tensorflow":
-        return ops.moments(x, axes=[-1], keepdims=True)
-    mean = channel_mean_as_matmul(x)
-    return mean, channel_mean_as_matmul(ops.square(x - mean))
-
-
-def channel_mean_as_matmul(x):
-    rows = ops.reshape(x, (-1, ops.shape(x)[-1]))
-    weights = ops.full((ops.shape(rows)[1], 1), 1 / ops.shape(rows)[1], x.dtype)
-    return ops.reshape(ops.matmul(rows, weights), (*ops.shape(x)[:-1], 1))
+        return ops.mean(x, axis=-1, keepdims=True)
+    weights = ops.full((ops.shape(x)[1], 1), 1 / ops.shape(x)[1], x.dtype)
+    return ops.matmul(x, weights)

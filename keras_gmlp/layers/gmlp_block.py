@@ -181,10 +181,7 @@ class GMLPBlock(keras.layers.Layer):
             if self.dropout:
                 x = self.dropout_layer(x, training=training)
             return ops.split(x, 2, axis=-1)
-        halves = [
-            exact_gelu(half)
-            for half in dense_halves_over_tokens(self.proj_in, normalized)
-        ]
+        halves = dense_halves_over_tokens(self.proj_in, normalized, exact_gelu)
         if training and self.dropout:
             halves = [self.dropout_layer(half, training=training) for half in halves]
         return tuple(halves)
@@ -239,32 +236,53 @@ def dense_over_tokens(dense, x):
     return over_tokens(dense, x)
 
 
-def dense_halves_over_tokens(dense, x):
-    """`dense_over_tokens(dense, x)` split into halves over its channels.
+def dense_halves_over_tokens(dense, x, activation=None):
+    """`dense_over_tokens(dense, x)` split into halves over its channels,
+    with `activation` (if any) applied to each half.
+
+    On TensorFlow the halves are split and activated while the tokens are
+    the rows of a matrix, then take `x`'s shape. Split after that reshape,
+    the gradient of `dense`'s bias sums a `(tokens, batch, channels)`
+    tensor, which TensorFlow's XLA on CPU does through windows over two
+    axes (see `normalize` in closed_form_layer_normalization.py): gMLP-Ti's
+    training step on the 2-core Intel Xeon of benchmarks/README.md, one
+    process taking turns, 1,078 against 1,134 ms. JAX's XLA, which sums
+    through YNNPACK, trained gMLP-S slower that way (2,835 against 2,660
+    ms), so JAX keeps the split after the reshape.
 
     On torch, for tensors on the CPU (GPUs were not measured), each half is
     a matmul of its own, on half of the kernel: eager torch runs elementwise
     operations on a half of one matmul's output, a strided view, at about
     half their speed on a contiguous tensor (exact GELU of a `(4096, 768)`
     half of a `(4096, 1536)` output 3.6 ms, of a contiguous `(4096, 768)`
-    1.6 ms, on the 2-core Intel Xeon of benchmarks/README.md). Four
-    token-major blocks' forward there, one process taking turns: gMLP-Ti
-    77-89 against 87-103 ms, gMLP-S 180 against 194, the text benchmark's
-    blocks at 512 tokens 308 against 347; forward and backward 0-5% faster.
-    XLA fuses the split into its readers and keeps one matmul.
+    1.6 ms, on the same Xeon). Four token-major blocks' forward there, one
+    process taking turns: gMLP-Ti 77-89 against 87-103 ms, gMLP-S 180
+    against 194, the text benchmark's blocks at 512 tokens 308 against 347;
+    forward and backward 0-5% faster. XLA fuses the split into its readers
+    and keeps one matmul.
     """
-    if dense.quantization_mode is not None or not torch_on_cpu(x):
-        return ops.split(dense_over_tokens(dense, x), 2, axis=-1)
-    half = dense.units // 2
-    return tuple(
-        over_tokens(
-            lambda flat, part=part: dense_matmul(
-                flat, dense.kernel[:, part], dense.bias[part]
-            ),
-            x,
+    activation = activation or (lambda half: half)
+    if keras.backend.backend() == "tensorflow" and dense.quantization_mode is None:
+        leading_shape = ops.shape(x)[:2]
+        rows = ops.reshape(x, (-1, ops.shape(x)[-1]))
+        halves = ops.split(dense_matmul(rows, dense.kernel, dense.bias), 2, axis=-1)
+        return tuple(
+            ops.reshape(activation(half), (*leading_shape, -1)) for half in halves
         )
-        for part in (slice(None, half), slice(half, None))
-    )
+    if dense.quantization_mode is not None or not torch_on_cpu(x):
+        halves = ops.split(dense_over_tokens(dense, x), 2, axis=-1)
+    else:
+        half = dense.units // 2
+        halves = [
+            over_tokens(
+                lambda flat, part=part: dense_matmul(
+                    flat, dense.kernel[:, part], dense.bias[part]
+                ),
+                x,
+            )
+            for part in (slice(None, half), slice(half, None))
+        ]
+    return tuple(activation(half) for half in halves)
 
 
 def over_tokens(function, x):

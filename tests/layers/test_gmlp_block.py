@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_gmlp.layers import GMLPBlock
 from keras_gmlp.layers.gmlp_block import dense_halves_over_tokens
+from keras_gmlp.layers.gmlp_block import exact_gelu
 from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
@@ -169,12 +170,14 @@ def test_odd_intermediate_dim_raises():
         GMLPBlock(23)(random_inputs())
 
 
-def test_proj_in_halves_split_its_output():
+@pytest.mark.parametrize("activation", [None, exact_gelu])
+def test_proj_in_halves_split_its_output(activation):
     dense = keras.layers.Dense(INTERMEDIATE, bias_initializer="random_normal")
     dense.build((None, HIDDEN))
     inputs = ops.convert_to_tensor(random_inputs(), "float32")
-    halves = dense_halves_over_tokens(dense, inputs)
-    expected = np.split(to_numpy(dense(inputs)), 2, axis=-1)
+    halves = dense_halves_over_tokens(dense, inputs, activation)
+    outputs = dense(inputs) if activation is None else activation(dense(inputs))
+    expected = np.split(to_numpy(outputs), 2, axis=-1)
     for half, expected_half in zip(halves, expected, strict=True):
         np.testing.assert_allclose(to_numpy(half), expected_half, atol=1e-6)
 
