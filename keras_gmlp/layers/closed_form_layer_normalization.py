@@ -45,11 +45,13 @@ class ClosedFormLayerNormalization(keras.layers.LayerNormalization):
             return super().call(inputs)
         # In float32 at least, as Keras' LayerNormalization computes.
         dtype = keras.backend.result_type(inputs.dtype, "float32")
-        # On the tokens as rows of a matrix, which XLA on CPU reduces
-        # faster (see `normalize`).
-        rows = ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
+        x = inputs
+        if keras.backend.backend() == "tensorflow":
+            # The tokens as rows of a matrix, which TensorFlow's XLA reduces
+            # faster (see `normalize`).
+            x = ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
         outputs = normalize(
-            ops.cast(rows, dtype),
+            ops.cast(x, dtype),
             ops.cast(self.gamma, dtype),
             ops.cast(self.beta, dtype),
             self.epsilon,
@@ -70,17 +72,19 @@ class ClosedFormLayerNormalization(keras.layers.LayerNormalization):
 
 @ops.custom_gradient
 def normalize(x, gamma, beta, epsilon):
-    """Layer normalisation of the rows of the matrix `x`, then `* gamma +
-    beta`, with the closed-form gradient of `ClosedFormLayerNormalization`.
+    """Layer normalisation of `x` over its last axis, then `* gamma + beta`,
+    with the closed-form gradient of `ClosedFormLayerNormalization`.
 
-    `x` is 2D because TensorFlow's XLA on CPU sums the columns of a
-    `(tokens, batch, channels)` product (`dgamma`) through windows over two
-    axes, about 1.5x slower than over the rows of a matrix (`(196, 16,
-    384)`: 1.71 against 1.15 ms on the 2-core Intel Xeon of
-    benchmarks/README.md). The gradient's means over channels are matmuls
-    on TensorFlow (`channel_mean`). gMLP-Ti's training step there (one
-    process taking turns, median of 9): 1,241 ms before, 1,206 with the
-    columns summed in 2D, 1,164 with the means as matmuls too.
+    On TensorFlow `x` is a matrix, the tokens as its rows: TensorFlow's XLA
+    on CPU sums the columns of a `(tokens, batch, channels)` product
+    (`dgamma`) through windows over two axes, about 1.5x slower than over
+    the rows of a matrix (`(196, 16, 384)`: 1.71 against 1.15 ms on the
+    2-core Intel Xeon of benchmarks/README.md), and the gradient's means
+    over channels are matmuls there (`channel_mean`). gMLP-Ti's training
+    step on TensorFlow (one process taking turns, median of 9): 1,240 ms
+    before, 1,206 with the columns summed in 2D, 1,164 with the means as
+    matmuls too. JAX keeps `x`'s shape: as a matrix, its inference ran
+    slower (gMLP-Ti 301 against 270 ms a batch, gMLP-S 790 against 729).
     """
     mean, variance = channel_moments(x)
     inverse_std = ops.rsqrt(variance + epsilon)
@@ -93,15 +97,16 @@ def normalize(x, gamma, beta, epsilon):
             - channel_mean(scaled)
             - normalized * channel_mean(scaled * normalized)
         )
-        gamma_gradient = ops.sum(upstream * normalized, axis=0)
-        return inputs_gradient, gamma_gradient, ops.sum(upstream, axis=0), None
+        other_axes = tuple(range(len(x.shape) - 1))
+        gamma_gradient = ops.sum(upstream * normalized, axis=other_axes)
+        return inputs_gradient, gamma_gradient, ops.sum(upstream, axis=other_axes), None
 
     return normalized * gamma + beta, gradient
 
 
 def channel_moments(x):
-    """`ops.moments(x, axes=[-1], keepdims=True)` of the matrix `x`, each
-    mean taken by `channel_mean`."""
+    """`ops.moments(x, axes=[-1], keepdims=True)`; on TensorFlow, where `x`
+    is a matrix, each mean taken by `channel_mean`."""
     if keras.backend.backend() != "tensorflow":
         return ops.moments(x, axes=[-1], keepdims=True)
     mean = channel_mean(x)
@@ -109,8 +114,8 @@ def channel_moments(x):
 
 
 def channel_mean(x):
-    """The mean of each row of the matrix `x`, as a `(rows, 1)` column; on
-    TensorFlow, the product of `x` with a vector of `1 / channels`.
+    """`ops.mean(x, axis=-1, keepdims=True)`; on TensorFlow, where `x` is a
+    matrix, the product of `x` with a vector of `1 / channels`.
 
     TensorFlow's XLA on CPU rewrites a reduction into a `reduce-window` of 32
     elements and a reduction of what is left, slower than that product (row
