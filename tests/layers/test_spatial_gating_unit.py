@@ -37,7 +37,10 @@ def random_inputs(length=LENGTH, seed=0):
 def randomized_unit(**kwargs):
     """A built unit whose every weight is random, so no term hides at zero."""
     unit = SpatialGatingUnit(**kwargs)
-    unit.build((None, LENGTH, CHANNELS))
+    shape = (None, LENGTH, CHANNELS)
+    if unit.token_major:
+        shape = spatial_gating_unit.swap_leading_axes(shape)
+    unit.build(shape)
     return randomize_weights(unit, offset=0.5)
 
 
@@ -196,10 +199,15 @@ def test_gradients_reach_every_weight(kwargs):
     assert_gradients_reach_every_weight(unit, random_inputs())
 
 
+@pytest.mark.parametrize("token_major", [False, True], ids=["", "token_major"])
 @pytest.mark.parametrize("causal", [False, True])
-def test_toeplitz_fft_gradients_match_matmul_gradients(causal, monkeypatch):
-    unit = randomized_unit(spatial_weights="toeplitz", causal=causal, heads=2)
-    x = random_inputs()
+def test_toeplitz_fft_gradients_match_matmul_gradients(
+    causal, token_major, monkeypatch
+):
+    unit = randomized_unit(
+        spatial_weights="toeplitz", causal=causal, heads=2, token_major=token_major
+    )
+    x = np.swapaxes(random_inputs(), 0, 1) if token_major else random_inputs()
     matmul = gradients(unit, x)
     monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
     fft = gradients(unit, x)
