@@ -146,9 +146,12 @@ def onednn_outruns_mkl(differentiated):
     in one it does not. MKL runs AVX2 code on processors not made by Intel.
 
     With AVX-512 there, oneDNN is faster in both passes (the module's
-    docstring). With AVX2 only, it wins the forward pass alone. On the
-    2-core AMD EPYC with AVX2 of benchmarks/README.md, at gMLP-Ti's and
-    gMLP-S's four matmul shapes, oneDNN against MKL:
+    docstring), or level: on a later 2-core AMD EPYC with AVX-512, at
+    gMLP-Ti's and the text benchmark's shapes, 190-210 against 191-198
+    GFLOP/s forward and 164-188 against 159-180 forward and backward.
+    With AVX2 only, it wins the forward pass alone. On the 2-core AMD EPYC
+    with AVX2 of benchmarks/README.md, at gMLP-Ti's and gMLP-S's four
+    matmul shapes, oneDNN against MKL:
     - forward: 73 against 66 GFLOP/s, 81 against 73, 112 against 107, and
       114 against 84 (medians of four rounds of 15);
     - forward and backward: 35-64 against 51-107 GFLOP/s (two rounds of
