@@ -55,6 +55,54 @@ def jit_compile():
     return torch.cuda.is_available() and not os.environ.get("BENCH_TORCH_EAGER")
 
 
+def matmul_size(on_gpu):
+    """The side of the square matmul that measures the limit: 8192 on a GPU,
+    which a smaller one leaves part idle, 2048 on a CPU."""
+    return 8192 if on_gpu else 2048
+
+
+def matmul_gflops(implementation, dtype, repeats):
+    """GFLOP/s of a square matmul in `dtype` on the implementation's device:
+    a Keras backend's name, or `"g-mlp-pytorch"` (which runs on torch)."""
+    if implementation in ("torch", "g-mlp-pytorch"):
+        import torch
+
+        device = torch_device()
+        n = matmul_size(device == "cuda")
+        a = torch.randn(n, n, device=device, dtype=getattr(torch, dtype))
+        _, seconds = timed(lambda: synchronized(torch.mm, a, a), repeats)
+    elif implementation == "jax":
+        import jax
+
+        n = matmul_size(jax.default_backend() == "gpu")
+        a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+        matmul = jax.jit(jax.numpy.dot)
+        _, seconds = timed(lambda: matmul(a, a).block_until_ready(), repeats)
+    else:
+        import tensorflow as tf
+
+        n = matmul_size(bool(tf.config.list_physical_devices("GPU")))
+        a = tf.random.normal((n, n), dtype=dtype)
+        matmul = tf.function(tf.linalg.matmul, jit_compile=True)
+        _, seconds = timed(lambda: matmul(a, a).numpy(), repeats)
+    return 2 * n**3 / seconds / 1e9
+
+
+def torch_device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def synchronized(fn, *args):
+    """Calls `fn` and waits for the GPU, so that timers see the work done."""
+    import torch
+
+    fn(*args)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def command():
     """This run's command line, with the environment that changes its
     figures: torch's eager switch, glibc's malloc settings (which also turn

@@ -23,6 +23,7 @@ from common import command
 from common import describe
 from common import jit_compile
 from common import machine
+from common import matmul_gflops
 from common import peak_memory_mib
 from common import run_worker
 from common import timed_side_by_side
@@ -118,6 +119,7 @@ def worker(length, tokens_per_batch, repeats):
         calls[model, "inference"] = lambda n=network: n.predict_on_batch(inputs)
         calls[model, "training"] = lambda n=network: n.train_on_batch(inputs, targets)
     times = timed_side_by_side(calls, repeats)
+    limit = matmul_gflops(keras.backend.backend(), "float32", repeats)
     records = []
     for model, network in networks.items():
         record = {
@@ -127,6 +129,7 @@ def worker(length, tokens_per_batch, repeats):
             "batch_size": batch_size,
             "parameters": network.count_params(),
             "forward_mflops_per_token": forward_flops_per_token(model, length) / 1e6,
+            "matmul_gflops": limit,
         }
         for mode in ("inference", "training"):
             first, median = times[model, mode]
@@ -137,13 +140,19 @@ def worker(length, tokens_per_batch, repeats):
 
 
 def markdown(report):
+    limit = report["matmul_gflops_limit"]
     lines = [
         f"Machine: {describe(report['machine'])}. "
-        f"{report['tokens_per_batch']} tokens a batch, fp32.",
+        f"{report['tokens_per_batch']} tokens a batch, fp32. Matmul limit: "
+        f"{limit:.0f} GFLOP/s (the best square matmul of the backends, same run); "
+        "% of matmul is the counted matmul FLOPs' rate (training: 3x the "
+        "forward's; toeplitz `W` as the dense matmul it equals, which the FFT "
+        "at 2048 tokens undercuts).",
         "",
         "| backend | length | model | parameters | MFLOP/token | inference tokens/s "
-        "| vs Transformer | training tokens/s | vs Transformer |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| vs Transformer | % of matmul | training tokens/s | vs Transformer "
+        "| % of matmul |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["results"]:
         cells = [
@@ -154,8 +163,10 @@ def markdown(report):
             f"{row['forward_mflops_per_token']:.1f}",
             f"{row['inference_tokens_per_s']:.0f}",
             f"{row['inference_ratio']:.2f}x",
+            f"{100 * row['inference_gflops'] / limit:.0f}%",
             f"{row['training_tokens_per_s']:.0f}",
             f"{row['training_ratio']:.2f}x",
+            f"{100 * row['training_gflops'] / limit:.0f}%",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Command: `{report['command']}`"]
@@ -195,7 +206,7 @@ def plot(report, path):
 
 def with_ratios(results):
     """Adds each row's speed relative to the Transformer of its backend and
-    length."""
+    length, and the GFLOP/s of its counted matmuls."""
     anchors = {
         (r["backend"], r["length"]): r for r in results if r["model"] == "transformer"
     }
@@ -204,6 +215,8 @@ def with_ratios(results):
         for mode in ("inference", "training"):
             speed = row[f"{mode}_tokens_per_s"]
             row[f"{mode}_ratio"] = speed / anchor[f"{mode}_tokens_per_s"]
+            flops = row["forward_mflops_per_token"] * (3 if mode == "training" else 1)
+            row[f"{mode}_gflops"] = speed * flops / 1e3
     return results
 
 
@@ -233,6 +246,7 @@ def main():
         "machine": machine(),
         "versions": versions(PACKAGES),
         "tokens_per_batch": args.tokens_per_batch,
+        "matmul_gflops_limit": max(r["matmul_gflops"] for r in results),
         "results": with_ratios(results),
     }
     print(write_results(report, args.output, markdown, plot))

@@ -31,9 +31,12 @@ from common import command
 from common import describe
 from common import jit_compile
 from common import machine
+from common import matmul_gflops
 from common import peak_memory_mib
 from common import run_worker
+from common import synchronized
 from common import timed
+from common import torch_device
 from common import versions
 from common import write_results
 
@@ -53,53 +56,6 @@ def forward_flops(model):
     stem = 2 * n * PATCH_SIZE**2 * 3 * d
     block = 2 * n * d * f + 2 * n * n * (f // 2) + 2 * n * (f // 2) * d
     return stem + NUM_LAYERS * block + 2 * d * NUM_CLASSES
-
-
-def matmul_size(on_gpu):
-    """The side of the square matmul that measures the limit: 8192 on a GPU,
-    which a smaller one leaves part idle, 2048 on a CPU."""
-    return 8192 if on_gpu else 2048
-
-
-def matmul_gflops(implementation, dtype, repeats):
-    """GFLOP/s of a square matmul in `dtype` on the implementation's device."""
-    if implementation in ("torch", "g-mlp-pytorch"):
-        import torch
-
-        device = torch_device()
-        n = matmul_size(device == "cuda")
-        a = torch.randn(n, n, device=device, dtype=getattr(torch, dtype))
-        _, seconds = timed(lambda: synchronized(torch.mm, a, a), repeats)
-    elif implementation == "jax":
-        import jax
-
-        n = matmul_size(jax.default_backend() == "gpu")
-        a = jax.random.normal(jax.random.key(0), (n, n), dtype)
-        matmul = jax.jit(jax.numpy.dot)
-        _, seconds = timed(lambda: matmul(a, a).block_until_ready(), repeats)
-    else:
-        import tensorflow as tf
-
-        n = matmul_size(bool(tf.config.list_physical_devices("GPU")))
-        a = tf.random.normal((n, n), dtype=dtype)
-        matmul = tf.function(tf.linalg.matmul, jit_compile=True)
-        _, seconds = timed(lambda: matmul(a, a).numpy(), repeats)
-    return 2 * n**3 / seconds / 1e9
-
-
-def torch_device():
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def synchronized(fn, *args):
-    """Calls `fn` and waits for the GPU, so that timers see the work done."""
-    import torch
-
-    fn(*args)
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
 
 
 def run_keras(model, batch_size, dtype, repeats):
