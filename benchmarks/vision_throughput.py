@@ -58,14 +58,12 @@ def forward_flops(model):
     return stem + NUM_LAYERS * block + 2 * d * NUM_CLASSES
 
 
-def run_keras(model, batch_size, dtype, repeats):
+def keras_classifier(model):
+    """keras_gmlp's classifier of size `model`, compiled for training."""
     import keras
-    import numpy as np
 
     import keras_gmlp
 
-    if dtype == "bfloat16":
-        keras.config.set_dtype_policy("mixed_bfloat16")
     backbone = keras_gmlp.models.GMLPBackbone(
         num_layers=NUM_LAYERS,
         image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
@@ -78,15 +76,29 @@ def run_keras(model, batch_size, dtype, repeats):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=jit_compile(),
     )
+    return classifier
+
+
+def image_batch(batch_size):
+    """Random `(images, labels)`, on the device once, as g-mlp-pytorch's
+    are: copying numpy images to a GPU took 30 of JAX's 45 ms a gMLP-Ti
+    inference batch (H100, bf16, 256)."""
+    import keras
+    import numpy as np
+
     rng = np.random.default_rng(0)
     images = rng.normal(size=(batch_size, IMAGE_SIZE, IMAGE_SIZE, 3)).astype("float32")
     labels = rng.integers(0, NUM_CLASSES, size=(batch_size,))
-    # On the device once, as g-mlp-pytorch's are: copying numpy images to a
-    # GPU took 30 of JAX's 45 ms a gMLP-Ti inference batch (H100, bf16, 256).
-    images, labels = (
-        keras.ops.convert_to_tensor(images),
-        keras.ops.convert_to_tensor(labels),
-    )
+    return keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(labels)
+
+
+def run_keras(model, batch_size, dtype, repeats):
+    import keras
+
+    if dtype == "bfloat16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    classifier = keras_classifier(model)
+    images, labels = image_batch(batch_size)
     # Both calls return host arrays, so they wait for the device.
     return {
         "parameters": classifier.count_params(),

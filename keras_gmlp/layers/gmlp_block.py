@@ -8,7 +8,7 @@ from keras_gmlp.layers.closed_form_layer_normalization import (
 )
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.matmul import dense_matmul
-from keras_gmlp.layers.matmul import torch_on_cpu
+from keras_gmlp.layers.matmul import on_cpu
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
 
 
@@ -240,36 +240,33 @@ def dense_halves_over_tokens(dense, x, activation=None):
     """`dense_over_tokens(dense, x)` split into halves over its channels,
     with `activation` (if any) applied to each half.
 
-    On TensorFlow the halves are split and activated while the tokens are
-    the rows of a matrix, then take `x`'s shape. Split after that reshape,
-    the gradient of `dense`'s bias sums a `(tokens, batch, channels)`
-    tensor, which TensorFlow's XLA on CPU does through windows over two
-    axes (see `normalize` in closed_form_layer_normalization.py): gMLP-Ti's
-    training step on the 2-core Intel Xeon of benchmarks/README.md, one
-    process taking turns, 1,078 against 1,134 ms. JAX's XLA, which sums
-    through YNNPACK, trained gMLP-S slower that way (2,835 against 2,660
-    ms), so JAX keeps the split after the reshape.
-
-    On torch, for tensors on the CPU (GPUs were not measured), each half is
-    a matmul of its own, on half of the kernel: eager torch runs elementwise
-    operations on a half of one matmul's output, a strided view, at about
-    half their speed on a contiguous tensor (exact GELU of a `(4096, 768)`
-    half of a `(4096, 1536)` output 3.6 ms, of a contiguous `(4096, 768)`
-    1.6 ms, on the same Xeon). Four token-major blocks' forward there, one
-    process taking turns: gMLP-Ti 77-89 against 87-103 ms, gMLP-S 180
-    against 194, the text benchmark's blocks at 512 tokens 308 against 347;
-    forward and backward 0-5% faster. XLA fuses the split into its readers
-    and keeps one matmul.
+    On a CPU each half is a matmul of its own, on half of the kernel. Split
+    from one matmul's output instead, the halves cost more on every
+    backend:
+    - eager torch runs elementwise operations on a half, a strided view, at
+      about half their speed on a contiguous tensor (exact GELU of a
+      `(4096, 768)` half of a `(4096, 1536)` output 3.6 ms, of a contiguous
+      `(4096, 768)` 1.6 ms, on the 2-core Intel Xeon of
+      benchmarks/README.md);
+    - JAX's XLA may copy each half out of the output before the YNNPACK
+      fusion that reads it (in the text benchmark at 512 tokens, two
+      `(512, 8, 768)` slices a block, 11 of 244 ms of a traced inference
+      batch);
+    - TensorFlow's XLA concatenates the halves' gradients (33 ms of
+      gMLP-Ti's training step on the Xeon).
+    `benchmarks/proj_in_halves.py` on the 2-core AMD EPYC with AVX-512,
+    two matmuls against one split, one process taking turns, inference /
+    training: text blocks at 512 tokens JAX 1.04x / 1.03x, TensorFlow
+    1.14x / 1.06x, torch 1.01x / 1.03x; gMLP-Ti 1.07x / 1.05x, 1.12x /
+    1.08x, 1.04x / 1.10x; gMLP-S 1.05x / 1.03x and 1.16x / 1.10x.
+    TensorFlow used to split one matmul's output while the tokens were the
+    rows of a matrix, so that its bias gradient summed rows (see
+    `normalize` in closed_form_layer_normalization.py); two matmuls, whose
+    biases are added to rows too, beat that by 1.00x / 1.06x, 1.10x / 1.11x
+    and 1.02x / 1.03x. Off the CPU (not measured) one matmul is split.
     """
     activation = activation or (lambda half: half)
-    if keras.backend.backend() == "tensorflow" and dense.quantization_mode is None:
-        leading_shape = ops.shape(x)[:2]
-        rows = ops.reshape(x, (-1, ops.shape(x)[-1]))
-        halves = ops.split(dense_matmul(rows, dense.kernel, dense.bias), 2, axis=-1)
-        return tuple(
-            ops.reshape(activation(half), (*leading_shape, -1)) for half in halves
-        )
-    if dense.quantization_mode is not None or not torch_on_cpu(x):
+    if dense.quantization_mode is not None or not on_cpu(x):
         halves = ops.split(dense_over_tokens(dense, x), 2, axis=-1)
     else:
         half = dense.units // 2

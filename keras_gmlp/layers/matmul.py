@@ -122,7 +122,7 @@ def runs_on_onednn(x, rows, outputs):
     computation faster than MKL (`onednn_outruns_mkl`), when the convolution
     reads at least `ONEDNN_MIN_ROWS` rows (pixels of its image) and writes
     at least `ONEDNN_MIN_OUTPUTS` channels for each."""
-    if not torch_on_cpu(x):
+    if keras.backend.backend() != "torch" or not on_cpu(x):
         return False
     import torch
 
@@ -134,9 +134,16 @@ def runs_on_onednn(x, rows, outputs):
     )
 
 
-def torch_on_cpu(x):
-    """Whether `x` is a tensor of the torch backend on the CPU."""
-    return keras.backend.backend() == "torch" and x.device.type == "cpu"
+def on_cpu(x):
+    """Whether `x`, a tensor of the Keras backend, is computed on a CPU.
+
+    Traced JAX and TensorFlow tensors name no device, so for those backends
+    this asks where Keras places computations: on the first of
+    `keras.distribution.list_devices()`, which lists accelerators first.
+    """
+    if keras.backend.backend() == "torch":
+        return x.device.type == "cpu"
+    return keras.distribution.list_devices()[0].startswith("cpu")
 
 
 @functools.cache

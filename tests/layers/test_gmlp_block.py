@@ -4,6 +4,7 @@ import pytest
 from keras import ops
 
 from keras_gmlp.layers import GMLPBlock
+from keras_gmlp.layers import gmlp_block
 from keras_gmlp.layers.gmlp_block import dense_halves_over_tokens
 from keras_gmlp.layers.gmlp_block import exact_gelu
 from tests.helpers import assert_config_round_trip
@@ -171,7 +172,11 @@ def test_odd_intermediate_dim_raises():
 
 
 @pytest.mark.parametrize("activation", [None, exact_gelu])
-def test_proj_in_halves_split_its_output(activation):
+@pytest.mark.parametrize("cpu", [True, False], ids=["two_matmuls", "one_matmul"])
+def test_proj_in_halves_split_its_output(activation, cpu, monkeypatch):
+    """On a CPU each half is a matmul of its own; elsewhere one matmul's
+    output is split."""
+    monkeypatch.setattr(gmlp_block, "on_cpu", lambda x: cpu)
     dense = keras.layers.Dense(INTERMEDIATE, bias_initializer="random_normal")
     dense.build((None, HIDDEN))
     inputs = ops.convert_to_tensor(random_inputs(), "float32")

@@ -9,6 +9,7 @@ from keras_gmlp.layers.matmul import ONEDNN_MIN_OUTPUTS
 from keras_gmlp.layers.matmul import ONEDNN_MIN_ROWS
 from keras_gmlp.layers.matmul import cpu_vendor
 from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import on_cpu
 from keras_gmlp.layers.matmul import onednn_outruns_mkl
 from keras_gmlp.layers.matmul import runs_on_onednn
 from keras_gmlp.layers.matmul import token_matmul
@@ -64,6 +65,19 @@ def onednn_wherever_large(monkeypatch):
 def test_torch_on_cpu_takes_the_onednn_path_from_the_minimum_size(size):
     expected = keras.backend.backend() == "torch" and size == "large"
     assert runs_on_onednn(keras.ops.ones((2, 2)), *SIZES[size]) == expected
+
+
+@pytest.mark.parametrize("device", ["cpu:0", "gpu:0"])
+def test_on_cpu_follows_where_the_backend_computes(device, monkeypatch):
+    """Torch tensors name their device; JAX and TensorFlow place
+    computations on the first device that Keras lists."""
+    x = keras.ops.ones((2, 2))
+    if keras.backend.backend() == "torch":
+        # A tensor on torch's "meta" device stands for one off the CPU.
+        x = x.to("cpu" if device == "cpu:0" else "meta")
+    else:
+        monkeypatch.setattr(keras.distribution, "list_devices", lambda: [device])
+    assert on_cpu(x) == (device == "cpu:0")
 
 
 def test_torch_on_cpu_keeps_mkl_where_mkl_runs_faster(monkeypatch):

@@ -1,0 +1,97 @@
+"""`proj_in`'s halves as two matmuls against one matmul split, side by side
+in one process.
+
+On a CPU, `dense_halves_over_tokens` (gmlp_block.py) runs each half of
+`proj_in` as a matmul of its own; elsewhere it splits one matmul's output.
+This times both forms on the current backend: the text benchmark's 4 blocks
+(`token_major.py`'s `blocks`, 4096 tokens a batch) or the vision
+benchmark's gMLP-Ti or gMLP-S classifier (batch 16). The two models' calls
+take turns; the split form is patched in around each of its calls (on JAX
+and TensorFlow, the first call traces it). It checks that both compute the
+same before timing them.
+
+    KERAS_BACKEND=tensorflow python benchmarks/proj_in_halves.py --model ti
+    KERAS_BACKEND=jax python benchmarks/proj_in_halves.py --model text --length 512
+"""
+
+import argparse
+import contextlib
+
+import keras
+import numpy as np
+from common import timed_side_by_side
+from token_major import blocks
+from token_major import text_batch
+from vision_throughput import image_batch
+from vision_throughput import keras_classifier
+
+from keras_gmlp.layers import gmlp_block
+
+FORMS = ("two matmuls", "one matmul split")
+
+
+@contextlib.contextmanager
+def one_matmul_split():
+    """`proj_in`'s halves split from one matmul, as off the CPU."""
+    on_cpu = gmlp_block.on_cpu
+    gmlp_block.on_cpu = lambda x: False
+    try:
+        yield
+    finally:
+        gmlp_block.on_cpu = on_cpu
+
+
+def in_form(form, function):
+    """`function`, called with `proj_in`'s halves in `form`."""
+    if form == "two matmuls":
+        return function
+
+    def split_form_call():
+        with one_matmul_split():
+            return function()
+
+    return split_form_call
+
+
+def workload(model, length):
+    """(a function building the model, its inputs, its targets, the inputs
+    a batch holds, their unit)."""
+    if model == "text":
+        inputs, targets = text_batch(length, 4096)
+        return lambda: blocks(length, "dense", True), inputs, targets, 4096, "tokens"
+    images, labels = image_batch(16)
+    return lambda: keras_classifier(model), images, labels, 16, "images"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="text", choices=("text", "ti", "s"))
+    parser.add_argument("--length", type=int, default=512, help="text only")
+    parser.add_argument("--repeats", type=int, default=9)
+    args = parser.parse_args()
+
+    build, inputs, targets, batch, unit = workload(args.model, args.length)
+    calls, outputs = {}, []
+    for form in FORMS:
+        keras.utils.set_random_seed(0)
+        model = build()
+        predict = in_form(form, lambda m=model: m.predict_on_batch(inputs))
+        outputs.append(predict())
+        calls[form, "inference"] = predict
+        calls[form, "training"] = in_form(
+            form, lambda m=model: m.train_on_batch(inputs, targets)
+        )
+    np.testing.assert_allclose(*outputs, rtol=1e-4, atol=1e-4)
+    timings = timed_side_by_side(calls, args.repeats)
+    size = f"{args.length} tokens" if args.model == "text" else f"gMLP-{args.model}"
+    print(f"{keras.backend.backend()}, {size}, medians of {args.repeats}:")
+    for mode in ("inference", "training"):
+        apart, split = (timings[form, mode][1] for form in FORMS)
+        print(
+            f"  {mode:9}  two matmuls {batch / apart:7.1f} {unit}/s, one matmul "
+            f"split {batch / split:7.1f}: {split / apart:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
