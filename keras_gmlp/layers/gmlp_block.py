@@ -232,7 +232,7 @@ def dense_over_tokens(dense, x):
     quantized and needs its own call.
     """
     if dense.quantization_mode is None:
-        return over_tokens(lambda flat: dense_matmul(flat, dense.kernel, dense.bias), x)
+        return matmul_over_tokens(x, dense.kernel, dense.bias)
     return over_tokens(dense, x)
 
 
@@ -271,15 +271,16 @@ def dense_halves_over_tokens(dense, x, activation=None):
     else:
         half = dense.units // 2
         halves = [
-            over_tokens(
-                lambda flat, part=part: dense_matmul(
-                    flat, dense.kernel[:, part], dense.bias[part]
-                ),
-                x,
-            )
+            matmul_over_tokens(x, dense.kernel[:, part], dense.bias[part])
             for part in (slice(None, half), slice(half, None))
         ]
     return tuple(activation(half) for half in halves)
+
+
+def matmul_over_tokens(x, kernel, bias):
+    """`x @ kernel + bias` over the tokens of `x`, as one 2D matmul (see
+    `dense_over_tokens`)."""
+    return over_tokens(lambda flat: dense_matmul(flat, kernel, bias), x)
 
 
 def over_tokens(function, x):
