@@ -15,7 +15,7 @@ same before timing them.
 """
 
 import argparse
-import contextlib
+from unittest import mock
 
 import keras
 import numpy as np
@@ -30,24 +30,14 @@ from keras_gmlp.layers import gmlp_block
 FORMS = ("two matmuls", "one matmul split")
 
 
-@contextlib.contextmanager
-def one_matmul_split():
-    """`proj_in`'s halves split from one matmul, as off the CPU."""
-    on_cpu = gmlp_block.on_cpu
-    gmlp_block.on_cpu = lambda x: False
-    try:
-        yield
-    finally:
-        gmlp_block.on_cpu = on_cpu
-
-
 def in_form(form, function):
-    """`function`, called with `proj_in`'s halves in `form`."""
+    """`function`, called with `proj_in`'s halves in `form`: split from one
+    matmul, as off the CPU, by patching `on_cpu` around each call."""
     if form == "two matmuls":
         return function
 
     def split_form_call():
-        with one_matmul_split():
+        with mock.patch.object(gmlp_block, "on_cpu", lambda x: False):
             return function()
 
     return split_form_call
