@@ -30,6 +30,45 @@ def timed_side_by_side(functions, repeats):
     return {name: (firsts[name], statistics.median(times[name])) for name in functions}
 
 
+def two_forms_side_by_side(forms, build, in_form, inputs, targets, repeats):
+    """Times a model's inference and training in each of two `forms`, their
+    calls taking turns, after checking that the two predict the same.
+
+    `build()` makes the model (with the same weights each time, seeded
+    here), and `in_form(form, call)` returns `call` made to run in `form`.
+    Returns `{(form, mode): median seconds}`, `mode` "inference" or
+    "training".
+    """
+    import keras
+    import numpy as np
+
+    calls, outputs = {}, []
+    for form in forms:
+        keras.utils.set_random_seed(0)
+        model = build()
+        predict = in_form(form, lambda m=model: m.predict_on_batch(inputs))
+        outputs.append(predict())
+        calls[form, "inference"] = predict
+        calls[form, "training"] = in_form(
+            form, lambda m=model: m.train_on_batch(inputs, targets)
+        )
+    np.testing.assert_allclose(*outputs, rtol=1e-4, atol=1e-4)
+    timings = timed_side_by_side(calls, repeats)
+    return {key: median for key, (_, median) in timings.items()}
+
+
+def print_two_forms(timings, forms, batch, unit):
+    """One line for each mode of `two_forms_side_by_side`'s timings: each
+    form's `unit`s a second (`batch` of them a call), and how many times as
+    fast as the second form the first one runs."""
+    for mode in ("inference", "training"):
+        first, second = (timings[form, mode] for form in forms)
+        print(
+            f"  {mode:9}  {forms[0]} {batch / first:7.1f} {unit}/s, {forms[1]} "
+            f"{batch / second:7.1f}: {second / first:.2f}x"
+        )
+
+
 def seconds(fn):
     start = time.perf_counter()
     fn()

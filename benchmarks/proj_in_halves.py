@@ -18,8 +18,8 @@ import argparse
 from unittest import mock
 
 import keras
-import numpy as np
-from common import timed_side_by_side
+from common import print_two_forms
+from common import two_forms_side_by_side
 from token_major import blocks
 from token_major import text_batch
 from vision_throughput import image_batch
@@ -61,26 +61,12 @@ def main():
     args = parser.parse_args()
 
     build, inputs, targets, batch, unit = workload(args.model, args.length)
-    calls, outputs = {}, []
-    for form in FORMS:
-        keras.utils.set_random_seed(0)
-        model = build()
-        predict = in_form(form, lambda m=model: m.predict_on_batch(inputs))
-        outputs.append(predict())
-        calls[form, "inference"] = predict
-        calls[form, "training"] = in_form(
-            form, lambda m=model: m.train_on_batch(inputs, targets)
-        )
-    np.testing.assert_allclose(*outputs, rtol=1e-4, atol=1e-4)
-    timings = timed_side_by_side(calls, args.repeats)
+    timings = two_forms_side_by_side(
+        FORMS, build, in_form, inputs, targets, args.repeats
+    )
     size = f"{args.length} tokens" if args.model == "text" else f"gMLP-{args.model}"
     print(f"{keras.backend.backend()}, {size}, medians of {args.repeats}:")
-    for mode in ("inference", "training"):
-        apart, split = (timings[form, mode][1] for form in FORMS)
-        print(
-            f"  {mode:9}  two matmuls {batch / apart:7.1f} {unit}/s, one matmul "
-            f"split {batch / split:7.1f}: {split / apart:.2f}x"
-        )
+    print_two_forms(timings, FORMS, batch, unit)
 
 
 if __name__ == "__main__":

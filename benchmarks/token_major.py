@@ -25,9 +25,9 @@ from keras_gmlp.layers import GMLPBlock
 from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 
 
-def blocks(length, spatial_weights, token_major):
-    """Embedding, `GMLP_LAYERS` blocks in the given layout and a LayerNorm,
-    compiled to regress the features on zeros with AdamW."""
+def blocks(length, spatial_weights, token_major, causal=False):
+    """Embedding, `GMLP_LAYERS` blocks in the given layout (causal or not)
+    and a LayerNorm, compiled to regress the features on zeros with AdamW."""
     keras.utils.set_random_seed(0)
     token_ids = keras.Input((length,), dtype="int32")
     padding_mask = keras.Input((length,), dtype="int32")
@@ -38,6 +38,7 @@ def blocks(length, spatial_weights, token_major):
         block = GMLPBlock(
             GMLP_INTERMEDIATE_DIM,
             sequence_length=length,
+            causal=causal,
             spatial_weights=spatial_weights,
             token_major=token_major,
         )

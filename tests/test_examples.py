@@ -11,6 +11,7 @@ from keras_gmlp.layers.closed_form_layer_normalization import (
     ClosedFormLayerNormalization,
 )
 from keras_gmlp.layers.matmul import dense_matmul
+from keras_gmlp.layers.matmul import lower_triangular_token_matmul
 from keras_gmlp.layers.matmul import token_matmul
 
 CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -20,7 +21,12 @@ PUBLIC_CLASSES = [
     for name in module.__all__
 ]
 # Internal ones that document themselves with an example all the same.
-DOCUMENTED = PUBLIC_CLASSES + [ClosedFormLayerNormalization, dense_matmul, token_matmul]
+DOCUMENTED = PUBLIC_CLASSES + [
+    ClosedFormLayerNormalization,
+    dense_matmul,
+    lower_triangular_token_matmul,
+    token_matmul,
+]
 
 
 def test_readme_quick_start_runs(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ from keras import ops
 from keras_gmlp.layers.closed_form_layer_normalization import (
     ClosedFormLayerNormalization,
 )
+from keras_gmlp.layers.matmul import lower_triangular_token_matmul
 from keras_gmlp.layers.matmul import token_matmul
 from keras_gmlp.layers.tiny_attention import TinyAttention
 
@@ -196,7 +197,11 @@ class SpatialGatingUnit(keras.layers.Layer):
             gate = self._toeplitz_projection(v, bias)
         else:
             gate = self._spatial_projection(
-                v, self.spatial_matrix(length), bias, self.token_major
+                v,
+                self.spatial_matrix(length),
+                bias,
+                self.token_major,
+                lower_triangular=self.causal,
             )
         if self.tiny_attention is not None:
             gate = gate + self._token_major_as_batch_major(
@@ -300,12 +305,14 @@ class SpatialGatingUnit(keras.layers.Layer):
             kernel = kernel * ops.cast(earlier, kernel.dtype)
         return kernel
 
-    def _spatial_projection(self, v, kernel, bias, token_major):
+    def _spatial_projection(self, v, kernel, bias, token_major, lower_triangular=False):
         """`kernel v + bias` over the token axis, one of each per head.
 
         `v` has shape `(batch, length, e)`, or `(length, batch, e)` if
         `token_major`, `kernel` `(heads, rows, length)` and `bias`
         `(heads, rows)`; the result has `rows` tokens, in the layout of `v`.
+        A `lower_triangular` (causal, square) `kernel` skips the products
+        with its upper triangle's zeros (`lower_triangular_token_matmul`).
 
         The tokens go first, `(heads, length, batch * channels)`, so that each
         head is one plain matmul. On the 2-core CPU of benchmarks/README.md,
@@ -324,7 +331,8 @@ class SpatialGatingUnit(keras.layers.Layer):
         rows = ops.shape(kernel)[1]
         v = ops.reshape(v, (*ops.shape(v)[:2], self.heads, -1))
         v = ops.reshape(ops.transpose(v, to_heads_first), (self.heads, length, -1))
-        mixed = token_matmul(kernel, v, bias)
+        matmul = lower_triangular_token_matmul if lower_triangular else token_matmul
+        mixed = matmul(kernel, v, bias)
         mixed = ops.reshape(mixed, (self.heads, rows, batch_size, -1))
         mixed = ops.transpose(mixed, from_heads_first)
         return ops.reshape(mixed, (*ops.shape(mixed)[:2], -1))

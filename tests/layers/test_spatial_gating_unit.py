@@ -4,6 +4,7 @@ import pytest
 from keras import ops
 
 from keras_gmlp.layers import SpatialGatingUnit
+from keras_gmlp.layers import matmul
 from keras_gmlp.layers import spatial_gating_unit
 from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
@@ -119,6 +120,47 @@ def test_causal_outputs_ignore_later_tokens(kwargs):
     before, after = to_numpy(unit(x)), to_numpy(unit(changed))
     np.testing.assert_allclose(after[:, : t + 1], before[:, : t + 1], atol=1e-5)
     assert not np.allclose(after[:, t + 1 :], before[:, t + 1 :], atol=1e-3)
+
+
+@pytest.mark.parametrize("spatial_weights", ["dense", "toeplitz"])
+@pytest.mark.parametrize("heads", [1, 2])
+@pytest.mark.parametrize("token_major", [False, True])
+@pytest.mark.parametrize("all_onednn", [False, True], ids=["", "all_onednn"])
+def test_causal_rows_in_blocks_compute_what_one_matmul_does(
+    spatial_weights, heads, token_major, all_onednn, monkeypatch
+):
+    """From `CAUSAL_BLOCKS_MIN_LENGTH` tokens on, blocks of rows (here 3, 3
+    and 2) each read the tokens up to their last row only, and give the
+    outputs and gradients of the whole matmul."""
+    if all_onednn:
+        run_every_matmul_on_onednn(monkeypatch)
+    unit = randomized_unit(
+        spatial_weights=spatial_weights,
+        causal=True,
+        heads=heads,
+        token_major=token_major,
+    )
+    x = random_inputs().astype("float32")
+    if token_major:
+        x = np.swapaxes(x, 0, 1)
+    whole_outputs, whole_gradients = to_numpy(unit(x)), gradients(unit, x)
+
+    monkeypatch.setattr(matmul, "CAUSAL_BLOCKS_MIN_LENGTH", LENGTH)
+    monkeypatch.setattr(matmul, "CAUSAL_BLOCK_ROWS", 3)
+    kernel_shapes, token_matmul = [], matmul.token_matmul
+
+    def recorded_token_matmul(kernel, *args):
+        kernel_shapes.append(tuple(kernel.shape))
+        return token_matmul(kernel, *args)
+
+    monkeypatch.setattr(matmul, "token_matmul", recorded_token_matmul)
+    outputs = to_numpy(unit(x))
+    assert kernel_shapes == [(heads, 3, 3), (heads, 3, 6), (heads, 2, 8)]
+    np.testing.assert_allclose(outputs, whole_outputs, rtol=1e-5, atol=1e-5)
+    for path, gradient in gradients(unit, x).items():
+        np.testing.assert_allclose(
+            to_numpy(gradient), to_numpy(whole_gradients[path]), rtol=1e-4, atol=1e-4
+        )
 
 
 @pytest.mark.parametrize("causal", [False, True])
