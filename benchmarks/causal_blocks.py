@@ -17,10 +17,10 @@ first call traces it).
 
 import argparse
 import functools
-from unittest import mock
 
 import keras
 import numpy as np
+from common import patched
 from common import print_two_forms
 from common import two_forms_side_by_side
 from token_major import blocks
@@ -36,12 +36,7 @@ def in_form(form, function, min_length):
     `min_length` tokens on, or as one matmul at every length."""
     if form == "one matmul":
         min_length = float("inf")
-
-    def call():
-        with mock.patch.object(matmul, "CAUSAL_BLOCKS_MIN_LENGTH", min_length):
-            return function()
-
-    return call
+    return patched(function, matmul, "CAUSAL_BLOCKS_MIN_LENGTH", min_length)
 
 
 def with_random_spatial_weights(model):

@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from unittest import mock
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -28,6 +29,17 @@ def timed_side_by_side(functions, repeats):
         for name, fn in functions.items():
             times[name].append(seconds(fn))
     return {name: (firsts[name], statistics.median(times[name])) for name in functions}
+
+
+def patched(function, target, name, value):
+    """`function`, made to run with `target.name` set to `value` (restored
+    after each call)."""
+
+    def call():
+        with mock.patch.object(target, name, value):
+            return function()
+
+    return call
 
 
 def two_forms_side_by_side(forms, build, in_form, inputs, targets, repeats):

@@ -15,9 +15,9 @@ same before timing them.
 """
 
 import argparse
-from unittest import mock
 
 import keras
+from common import patched
 from common import print_two_forms
 from common import two_forms_side_by_side
 from token_major import blocks
@@ -35,12 +35,7 @@ def in_form(form, function):
     matmul, as off the CPU, by patching `on_cpu` around each call."""
     if form == "two matmuls":
         return function
-
-    def split_form_call():
-        with mock.patch.object(gmlp_block, "on_cpu", lambda x: False):
-            return function()
-
-    return split_form_call
+    return patched(function, gmlp_block, "on_cpu", lambda x: False)
 
 
 def workload(model, length):

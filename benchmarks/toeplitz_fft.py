@@ -15,6 +15,7 @@ import argparse
 
 import keras
 import numpy as np
+from common import patched
 from common import timed_side_by_side
 from token_major import blocks
 from token_major import text_batch
@@ -26,16 +27,7 @@ def with_fft_from(length, call):
     """`call` with toeplitz gating on FFTs from `length` tokens on. XLA's
     backends trace a call once, so their compiled steps keep the path they
     were traced with; eager torch takes it on every call."""
-
-    def wrapped():
-        threshold = spatial_gating_unit.FFT_MIN_LENGTH
-        spatial_gating_unit.FFT_MIN_LENGTH = length
-        try:
-            return call()
-        finally:
-            spatial_gating_unit.FFT_MIN_LENGTH = threshold
-
-    return wrapped
+    return patched(call, spatial_gating_unit, "FFT_MIN_LENGTH", length)
 
 
 def main():
