@@ -1,7 +1,7 @@
 """A gMLP block's training cost against the depth of its stack, in one process.
 
 Stacks of `--depths` gMLP-S blocks (width 256, `intermediate_dim` 1536, 196
-tokens, batch 16, token-major as the vision backbone runs them) regress
+tokens, batch 16, as in the vision backbone) regress
 their inputs' features on zeros with AdamW; their `train_on_batch` calls
 take turns, and each stack's median is divided by its depth. A block should
 cost the same at any depth: if it does not, something in the compiled step
@@ -17,18 +17,19 @@ import numpy as np
 from common import jit_compile
 from common import timed_side_by_side
 
+import keras_gmlp
 from keras_gmlp.layers import GMLPBlock
 
 TOKENS, BATCH_SIZE, HIDDEN_DIM, INTERMEDIATE_DIM = 196, 16, 256, 1536
 
 
 def stack(depth):
-    """`depth` token-major gMLP-S blocks, compiled to regress on zeros."""
+    """`depth` gMLP-S blocks, compiled to regress on zeros."""
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((BATCH_SIZE, HIDDEN_DIM), batch_size=TOKENS)
+    inputs = keras.Input((TOKENS, HIDDEN_DIM), batch_size=BATCH_SIZE)
     x = inputs
     for _ in range(depth):
-        x = GMLPBlock(INTERMEDIATE_DIM, sequence_length=TOKENS, token_major=True)(x)
+        x = GMLPBlock(INTERMEDIATE_DIM)(x)
     model = keras.Model(inputs, x)
     model.compile(
         optimizer=keras.optimizers.AdamW(1e-4), loss="mse", jit_compile=jit_compile()
@@ -43,7 +44,7 @@ def main():
     args = parser.parse_args()
 
     # Token-major inputs: Keras' batch axis holds the tokens.
-    shape = (TOKENS, BATCH_SIZE, HIDDEN_DIM)
+    shape = (BATCH_SIZE, TOKENS, HIDDEN_DIM)
     inputs = np.random.default_rng(0).normal(size=shape).astype("float32")
     targets = np.zeros_like(inputs)
     models = {depth: stack(depth) for depth in args.depths}
@@ -62,4 +63,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

@@ -22,6 +22,8 @@ import time
 from common import command
 from common import run_worker
 
+import keras_gmlp
+
 PROMPT_LENGTH, BATCH_SIZE, VOCABULARY_SIZE = 8, 4, 1000
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -156,4 +158,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

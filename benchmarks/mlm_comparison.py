@@ -40,6 +40,7 @@ import numpy as np
 from common import command
 from keras import ops
 
+import keras_gmlp
 from keras_gmlp.data.standard_library import standard_library_docstrings
 from keras_gmlp.layers import SpatialGatingUnit
 from keras_gmlp.layers.gmlp_block import dense_over_tokens
@@ -375,4 +376,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

@@ -16,6 +16,8 @@ import json
 
 import numpy as np
 
+import keras_gmlp
+
 
 def held_out_digits(seed, validation_split):
     from keras_gmlp.cli import split_indices
@@ -60,4 +62,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

@@ -30,6 +30,8 @@ from common import timed_side_by_side
 from common import versions
 from common import write_results
 
+import keras_gmlp
+
 HIDDEN_DIM, VOCABULARY_SIZE = 256, 1000
 GMLP_LAYERS, GMLP_INTERMEDIATE_DIM = 4, 6 * HIDDEN_DIM
 TRANSFORMER_LAYERS, TRANSFORMER_INTERMEDIATE_DIM, TRANSFORMER_HEADS = 3, 1024, 4
@@ -104,15 +106,23 @@ def build(model, length):
     return network
 
 
-def worker(length, tokens_per_batch, repeats):
-    import keras
+def text_batch(length, tokens_per_batch):
+    """`(inputs, targets)`: `tokens_per_batch` random token ids in sequences
+    of `length`, none of them padding, and zero features to regress on."""
     import numpy as np
 
     batch_size = tokens_per_batch // length
     rng = np.random.default_rng(0)
     token_ids = rng.integers(1, VOCABULARY_SIZE, (batch_size, length), "int32")
     inputs = {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids, bool)}
-    targets = np.zeros((batch_size, length, HIDDEN_DIM), "float32")
+    return inputs, np.zeros((batch_size, length, HIDDEN_DIM), "float32")
+
+
+def worker(length, tokens_per_batch, repeats):
+    import keras
+
+    batch_size = tokens_per_batch // length
+    inputs, targets = text_batch(length, tokens_per_batch)
     networks = {model: build(model, length) for model in MODELS}
     calls = {}
     for model, network in networks.items():
@@ -253,4 +263,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

@@ -3,10 +3,10 @@
 `SpatialGatingUnit` computes toeplitz `W v` with FFTs from `FFT_MIN_LENGTH`
 tokens on; this measures both paths at a given length on the current
 backend, to place that threshold. The text benchmark's blocks
-(`text_throughput.py`: 4 toeplitz blocks, width 256, `intermediate_dim`
-1536, 4096 tokens a batch, token-major as the backbone runs them) are
-built once and called with the threshold set each way; the calls take
-turns, and the two paths are checked to compute the same before timing.
+(`text_throughput.py`'s toeplitz gMLP: 4 blocks, width 256,
+`intermediate_dim` 1536, 4096 tokens a batch) are built once for each
+path; the calls take turns, and the two paths are checked to compute the
+same before timing.
 
     KERAS_BACKEND=jax python benchmarks/toeplitz_fft.py --length 2048
 """
@@ -17,9 +17,10 @@ import keras
 import numpy as np
 from common import patched
 from common import timed_side_by_side
-from token_major import blocks
-from token_major import text_batch
+from text_throughput import build
+from text_throughput import text_batch
 
+import keras_gmlp
 from keras_gmlp.layers import spatial_gating_unit
 
 
@@ -41,7 +42,10 @@ def main():
     # One model a path (the same seeded weights): a compiled step keeps the
     # path of its trace.
     thresholds = {"matmul": args.length + 1, "FFT": args.length}
-    models = {path: blocks(args.length, "toeplitz", True) for path in thresholds}
+    models = {}
+    for path in thresholds:
+        keras.utils.set_random_seed(0)
+        models[path] = build("gmlp-toeplitz", args.length)
     calls = {}
     for path, model in models.items():
         for mode, call in (
@@ -66,4 +70,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # Before JAX's first computation, in every worker process too.
+    keras_gmlp.utils.tune_cpu_memory()
     main()

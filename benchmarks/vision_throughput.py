@@ -95,6 +95,9 @@ def image_batch(batch_size):
 def run_keras(model, batch_size, dtype, repeats):
     import keras
 
+    import keras_gmlp
+
+    keras_gmlp.utils.tune_cpu_memory()  # before JAX's first computation
     if dtype == "bfloat16":
         keras.config.set_dtype_policy("mixed_bfloat16")
     classifier = keras_classifier(model)

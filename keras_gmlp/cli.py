@@ -9,6 +9,15 @@ import pathlib
 import sys
 import time
 
+from keras_gmlp import models
+from keras_gmlp.data import load_digits
+from keras_gmlp.models import GMLPClassifier
+from keras_gmlp.models.gmlp_presets import PRESETS
+from keras_gmlp.models.preset_files import check_preset_destination
+from keras_gmlp.models.preset_files import preset_modality
+from keras_gmlp.models.preset_files import resolve_preset
+from keras_gmlp.utils import tune_cpu_memory
+
 BACKENDS = ("jax", "tensorflow", "torch")
 # The formats `keras.utils.image_dataset_from_directory` reads.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -140,18 +149,14 @@ def _add_data_arguments(parser, required):
 
 
 def list_presets(args):
-    import keras_gmlp
-
-    width = max(map(len, keras_gmlp.presets))
-    for name, preset in keras_gmlp.presets.items():
+    width = max(map(len, PRESETS))
+    for name, preset in PRESETS.items():
         facts = f"{name:{width}} {preset['modality']:5} {preset['parameters']:>12,}"
         print(f"{facts}  {preset['description']}")
 
 
 def convert(args):
-    import keras_gmlp
-
-    classifier = keras_gmlp.models.GMLPImageClassifier.from_preset(args.source)
+    classifier = models.GMLPImageClassifier.from_preset(args.source)
     classifier.save_to_preset(args.destination)
     print(f"wrote {args.destination}")
 
@@ -198,7 +203,6 @@ def train(args):
 
 def read_train_data(args):
     """`--data`, or the digits that ship with keras_gmlp; two classes or more."""
-    from keras_gmlp.data import load_digits
 
     if args.data is None:
         images, labels = load_digits()
@@ -243,7 +247,6 @@ def _check_train_arguments(args):
             f"--validation-split must be between 0 and 1, got {args.validation_split}"
         )
     # `save_to_preset` refuses these too, but only once training is done.
-    from keras_gmlp.models.gmlp_preset_mixin import check_preset_destination
 
     check_preset_destination(args.output)
 
@@ -478,10 +481,6 @@ def learning_schedule(learning_rate, steps):
 
 def build_classifier(args, modality, num_classes):
     """The classifier that `train` starts from."""
-    from keras_gmlp.models import GMLPClassifier
-    from keras_gmlp.models.gmlp_preset_mixin import preset_modality
-    from keras_gmlp.models.gmlp_preset_mixin import resolve_preset
-    from keras_gmlp.models.gmlp_presets import PRESETS
 
     preset = args.preset
     if preset is None and modality == "image":
@@ -507,7 +506,6 @@ def build_classifier(args, modality, num_classes):
 
 def small_image_classifier(num_classes):
     """The default image classifier, `SMALL_IMAGE_MODEL` with random weights."""
-    from keras_gmlp import models
 
     backbone = models.GMLPBackbone(**SMALL_IMAGE_MODEL)
     converter = models.GMLPImageConverter(
@@ -550,7 +548,6 @@ def save_trained(classifier, output, class_names, metrics):
 
 def load_trained(preset):
     """A saved classifier and its class names (`None` if it has none)."""
-    from keras_gmlp.models import GMLPClassifier
 
     classifier = GMLPClassifier.from_preset(preset)
     names_file = pathlib.Path(preset) / CLASS_NAMES_FILE
@@ -583,6 +580,7 @@ def main(argv=None):
         os.execve(
             sys.executable, [sys.executable, "-m", "keras_gmlp", *argv], environment
         )
+    tune_cpu_memory()  # before JAX's first computation
     try:
         COMMANDS[args.command](args)
     except (ValueError, OSError) as error:

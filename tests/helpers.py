@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gmlp.layers import matmul
+from keras_gmlp.layers import cpu_kernels
 
 # How long a test waits for a worker process it starts (the distribution
 # tests): minutes when the suites of three backends share two cores.
@@ -17,13 +17,10 @@ def to_numpy(x):
     return ops.convert_to_numpy(ops.cast(x, "float32"))
 
 
-def run_every_matmul_on_onednn(monkeypatch):
-    """Makes torch on CPU run the gMLP matmuls on oneDNN whatever the
-    processor, from a size of one, so that small test models on any machine
-    take that path too (nothing changes on the other backends)."""
-    monkeypatch.setattr(matmul, "onednn_outruns_mkl", lambda differentiated: True)
-    monkeypatch.setattr(matmul, "ONEDNN_MIN_ROWS", 1)
-    monkeypatch.setattr(matmul, "ONEDNN_MIN_OUTPUTS", 1)
+def run_the_plain_path(monkeypatch):
+    """Turns every CPU kernel off, so that the layers compute as they do off
+    the CPU."""
+    monkeypatch.setattr(cpu_kernels, "KERNELS", dict.fromkeys(cpu_kernels.KERNELS, ()))
 
 
 def randomize_weights(layer, scale=0.5, offset=0.0, seed=1):
@@ -105,23 +102,6 @@ def assert_gradients_reach_every_weight(model, inputs, **call_kwargs):
         if grad is None or not np.any(to_numpy(grad))
     ]
     assert not unreached, f"no gradient reaches {unreached}"
-
-
-def assert_token_major_matches(batch_major, token_major, inputs, real_length):
-    """`token_major`, given `batch_major`'s weights, maps `inputs` with their
-    first two axes swapped to `batch_major`'s outputs, swapped likewise; both
-    take a padding mask of `real_length` tokens."""
-    batch_size, length, channels = inputs.shape
-    token_major.build((length, None, channels))
-    token_major.set_weights(batch_major.get_weights())
-    inputs = inputs.astype("float32")
-    mask = np.broadcast_to(np.arange(length) < real_length, (batch_size, length))
-    outputs = token_major(np.swapaxes(inputs, 0, 1), padding_mask=mask)
-    np.testing.assert_allclose(
-        np.swapaxes(to_numpy(outputs), 0, 1),
-        to_numpy(batch_major(inputs, padding_mask=mask)),
-        atol=1e-5,
-    )
 
 
 def assert_finite_with_dtype(outputs, dtype):

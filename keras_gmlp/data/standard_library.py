@@ -47,8 +47,8 @@ def standard_library_docstrings(pattern="**/*.py"):
 def _file_docstrings(path):
     """One source file's docstrings, none if it does not parse.
 
-    Cached: parsing is most of the cost (8 s for the top-level modules on a
-    2-core Xeon), and tutorials and tests read the same files again.
+    Cached: parsing is most of the cost, and tutorials and tests read the
+    same files again.
     """
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -1,6 +1,5 @@
-"""Backend-agnostic gMLP layers, written with `keras.ops` (and, on torch with
-a CPU whose MKL lacks AVX-512, oneDNN convolutions for the large matmuls:
-see `matmul.py`)."""
+"""Backend-agnostic gMLP layers, written with `keras.ops` (with faster forms of
+some computations on a CPU: see `cpu_kernels.py`)."""
 
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.gmlp_block import GMLPBlock

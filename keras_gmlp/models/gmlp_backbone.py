@@ -3,9 +3,11 @@ import keras_hub
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
-from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.preset_files import timm_checkpoint
+from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
+from keras_gmlp.models.timm_gmlp_loader import timm_backbone_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -86,7 +88,6 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
                 dropout=dropout,
                 drop_path_rate=drop_path_rate,
                 layer_norm_epsilon=layer_norm_epsilon,
-                token_major=True,
                 dtype=dtype,
                 name=f"block_{index}",
             )
@@ -99,12 +100,9 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
         # === Functional Model ===
         images = keras.Input(shape=tuple(image_shape), name="images")
         x = self.patch_embedding(images)
-        # The blocks run token-major, without transposes of their own (see
-        # `GMLPBlock`'s `token_major`).
-        x = swap_batch_and_tokens(x)
         for block in self.blocks:
             x = block(x)
-        features = self.layer_norm(swap_batch_and_tokens(x))
+        features = self.layer_norm(x)
         super().__init__(inputs=images, outputs=features, dtype=dtype, **kwargs)
 
         # === Config ===
@@ -132,6 +130,13 @@ class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
             }
         )
         return config
+
+    @classmethod
+    def from_timm_preset(cls, preset, config, load_weights=True, dtype=None, **kwargs):
+        backbone = cls(**timm_backbone_kwargs(config), dtype=dtype)
+        if load_weights:
+            load_timm_weights(backbone, timm_checkpoint(preset))
+        return backbone
 
     # Shared by both backbones; `gmlp_layout_map` documents the layouts.
     get_layout_map = staticmethod(gmlp_layout_map)

@@ -2,7 +2,6 @@ import keras
 import keras_hub
 from keras import ops
 
-from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 from keras_gmlp.models.gmlp_causal_lm_preprocessor import GMLPCausalLMPreprocessor
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
@@ -138,8 +137,7 @@ class GMLPCausalLM(
         Returns:
             `(logits, hidden_states, cache)`.
         """
-        # The backbone's blocks run token-major (see `GMLPTextBackbone`).
-        x = swap_batch_and_tokens(self.backbone.token_embedding(token_ids))
+        x = self.backbone.token_embedding(token_ids)
         block_caches = []
         for index, block in enumerate(self.backbone.blocks):
             block_cache = {key: value[:, index] for key, value in cache.items()}
@@ -148,7 +146,7 @@ class GMLPCausalLM(
         cache = {
             key: ops.stack([c[key] for c in block_caches], axis=1) for key in cache
         }
-        hidden_states = self.backbone.layer_norm(swap_batch_and_tokens(x))
+        hidden_states = self.backbone.layer_norm(x)
         logits = self.backbone.token_embedding(hidden_states, reverse=True)
         return logits, hidden_states, cache
 

@@ -1,9 +1,9 @@
 from keras_gmlp.models.gmlp_image_classifier import GMLPImageClassifier
 from keras_gmlp.models.gmlp_preset_mixin import classproperty
-from keras_gmlp.models.gmlp_preset_mixin import preset_modality
-from keras_gmlp.models.gmlp_preset_mixin import resolve_preset
 from keras_gmlp.models.gmlp_presets import PRESETS
 from keras_gmlp.models.gmlp_text_classifier import GMLPTextClassifier
+from keras_gmlp.models.preset_files import preset_modality
+from keras_gmlp.models.preset_files import resolve_preset
 
 CLASSIFIERS = {"image": GMLPImageClassifier, "text": GMLPTextClassifier}
 

@@ -10,6 +10,9 @@ from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
 )
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.preset_files import timm_checkpoint
+from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
+from keras_gmlp.models.timm_gmlp_loader import timm_num_classes
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -62,3 +65,18 @@ class GMLPImageClassifier(
 
     def _pool(self, features, images):
         return ops.mean(features, axis=1)
+
+    @classmethod
+    def from_timm_preset(cls, preset, config, load_weights=True, **kwargs):
+        backbone = GMLPBackbone.from_timm_preset(
+            preset, config, load_weights=False, dtype=kwargs.pop("dtype", None)
+        )
+        preprocessor = cls.preprocessor_cls.from_timm_preset(preset, config)
+        num_classes = kwargs.pop("num_classes", timm_num_classes(config))
+        model = cls(backbone, num_classes, preprocessor=preprocessor, **kwargs)
+        if load_weights:
+            # A different class count gets a new head, as in keras-hub.
+            same_head = num_classes == timm_num_classes(config)
+            head = model.output_dense if same_head else None
+            load_timm_weights(backbone, timm_checkpoint(preset), head)
+        return model

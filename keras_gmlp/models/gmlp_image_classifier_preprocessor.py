@@ -4,6 +4,7 @@ import keras_hub
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
 from keras_gmlp.models.gmlp_image_converter import GMLPImageConverter
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.timm_gmlp_loader import timm_converter_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -36,3 +37,7 @@ class GMLPImageClassifierPreprocessor(
 
     backbone_cls = GMLPBackbone
     image_converter_cls = GMLPImageConverter
+
+    @classmethod
+    def from_timm_preset(cls, preset, config, **kwargs):
+        return cls(GMLPImageConverter(**timm_converter_kwargs(config)))

@@ -5,6 +5,7 @@ import keras_hub
 
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.timm_gmlp_loader import timm_converter_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -58,6 +59,10 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
         for layer in (self.resizing, self.center_crop):
             if layer is not None:
                 layer.build((None, None, None, 3))
+
+    @classmethod
+    def from_timm_preset(cls, preset, config, **kwargs):
+        return cls(**timm_converter_kwargs(config))
 
     @property
     def image_size(self):

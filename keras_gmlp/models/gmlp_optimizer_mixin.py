@@ -8,10 +8,9 @@ class GMLPOptimizerMixin:
     optimizer to build itself inside the first traced train step, and
     `tf.function` then traces the whole step twice: once creating the
     optimizer's variables, once more without. Built beforehand, as the JAX
-    and torch trainers already do, the step is traced once. On TensorFlow
-    (2-core Intel Xeon, separate processes), the first `fit` of the image and
-    text test presets took 4.7 and 7.3 s against 6.8-9.2 and 13.5-14.8, and
-    gMLP-Ti's first `train_on_batch` under XLA 59-68 s against 92-112.
+    and torch trainers already do, the step is traced once, and the first
+    `fit` on TensorFlow is much faster (benchmarks/README.md, "The optimizer
+    built before the first train step").
     """
 
     def fit(self, *args, **kwargs):

@@ -2,7 +2,6 @@ import keras
 import keras_hub
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
-from keras_gmlp.layers.spatial_gating_unit import swap_batch_and_tokens
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
@@ -104,7 +103,6 @@ class GMLPTextBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
                 dropout=dropout,
                 drop_path_rate=drop_path_rate,
                 layer_norm_epsilon=layer_norm_epsilon,
-                token_major=True,
                 dtype=dtype,
                 name=f"block_{index}",
             )
@@ -118,16 +116,9 @@ class GMLPTextBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
         x = self.embeddings_dropout(self.token_embedding(token_ids))
-        # The blocks run token-major, as in `GMLPBackbone`; padding masks
-        # stay batch-major. Four blocks of width 256 at 512 tokens on the
-        # 2-core Intel Xeon (`benchmarks/token_major.py`, two runs), against
-        # batch-major ones: inference 1.01-1.04x on JAX, 1.04-1.08x on
-        # TensorFlow, 1.00-1.01x on torch; training 1.02-1.07x, 0.99-1.05x
-        # and 0.99-1.02x.
-        x = swap_batch_and_tokens(x)
         for block in self.blocks:
             x = block(x, padding_mask=padding_mask)
-        features = self.layer_norm(swap_batch_and_tokens(x))
+        features = self.layer_norm(x)
         super().__init__(
             inputs={"token_ids": token_ids, "padding_mask": padding_mask},
             outputs=features,

@@ -187,49 +187,9 @@ def read_timm_state_dict(checkpoint_path):
     return {name: tensor.numpy() for name, tensor in state_dict.items()}
 
 
-def load_timm_preset(cls, preset, config, load_weights=True, **kwargs):
-    """Builds `cls` (a gMLP backbone, classifier, preprocessor or converter)
-    from a timm checkpoint, its weights loaded where `cls` has weights."""
-    # Imported here: these classes import this module through their mixin.
-    from keras_gmlp.models.gmlp_backbone import GMLPBackbone
-    from keras_gmlp.models.gmlp_image_classifier import GMLPImageClassifier
-    from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
-        GMLPImageClassifierPreprocessor,
-    )
-    from keras_gmlp.models.gmlp_image_converter import GMLPImageConverter
-
-    converter = GMLPImageConverter(**timm_converter_kwargs(config))
-    if issubclass(cls, GMLPImageConverter):
-        return converter
-    preprocessor = GMLPImageClassifierPreprocessor(converter)
-    if issubclass(cls, GMLPImageClassifierPreprocessor):
-        return preprocessor
-    backbone = GMLPBackbone(
-        **timm_backbone_kwargs(config), dtype=kwargs.pop("dtype", None)
-    )
-    if issubclass(cls, GMLPBackbone):
-        model, head = backbone, None
-    elif issubclass(cls, GMLPImageClassifier):
-        num_classes = kwargs.pop("num_classes", timm_num_classes(config))
-        model = cls(backbone, num_classes, preprocessor=preprocessor, **kwargs)
-        # A different class count gets a new head, as in keras-hub.
-        head = model.output_dense if num_classes == timm_num_classes(config) else None
-    else:
-        raise ValueError(f"{cls.__name__} cannot be loaded from a timm checkpoint.")
-    if load_weights:
-        state_dict = read_timm_state_dict(_timm_checkpoint(preset))
-        for variable, value in timm_weight_assignments(backbone, state_dict, head):
-            variable.assign(value)
-    return model
-
-
-def _timm_checkpoint(preset):
-    from keras_gmlp.models.gmlp_preset_mixin import preset_file
-
-    for filename in ("model.safetensors", "pytorch_model.bin"):
-        path = preset_file(preset, filename)
-        if path is not None:
-            return path
-    raise ValueError(
-        f"timm preset '{preset}' has neither model.safetensors nor pytorch_model.bin."
-    )
+def load_timm_weights(backbone, checkpoint_path, head=None):
+    """Assigns a timm checkpoint's tensors to `backbone` (and to `head`, the
+    classifier's `Dense` layer, unless `None`), after checking them all."""
+    state_dict = read_timm_state_dict(checkpoint_path)
+    for variable, value in timm_weight_assignments(backbone, state_dict, head):
+        variable.assign(value)

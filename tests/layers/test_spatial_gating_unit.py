@@ -4,17 +4,15 @@ import pytest
 from keras import ops
 
 from keras_gmlp.layers import SpatialGatingUnit
-from keras_gmlp.layers import matmul
 from keras_gmlp.layers import spatial_gating_unit
 from tests.helpers import assert_config_round_trip
 from tests.helpers import assert_finite_with_dtype
 from tests.helpers import assert_gradients_reach_every_weight
 from tests.helpers import assert_saving_round_trip
-from tests.helpers import assert_token_major_matches
 from tests.helpers import gradients
 from tests.helpers import masked_sequence_model
 from tests.helpers import randomize_weights
-from tests.helpers import run_every_matmul_on_onednn
+from tests.helpers import run_the_plain_path
 from tests.helpers import to_numpy
 
 BATCH, LENGTH, CHANNELS = 2, 8, 16
@@ -38,10 +36,7 @@ def random_inputs(length=LENGTH, seed=0):
 def randomized_unit(**kwargs):
     """A built unit whose every weight is random, so no term hides at zero."""
     unit = SpatialGatingUnit(**kwargs)
-    shape = (None, LENGTH, CHANNELS)
-    if unit.token_major:
-        shape = spatial_gating_unit.swap_leading_axes(shape)
-    unit.build(shape)
+    unit.build((None, LENGTH, CHANNELS))
     return randomize_weights(unit, offset=0.5)
 
 
@@ -80,12 +75,12 @@ def test_output_shape(kwargs):
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("heads", [1, 2])
 @pytest.mark.parametrize("length", [LENGTH, 5])
-@pytest.mark.parametrize("all_onednn", [False, True], ids=["", "all_onednn"])
+@pytest.mark.parametrize("plain", [False, True], ids=["cpu_kernels", "plain"])
 def test_matches_numpy_reference(
-    spatial_weights, fft, causal, heads, length, all_onednn, monkeypatch
+    spatial_weights, fft, causal, heads, length, plain, monkeypatch
 ):
-    if all_onednn:
-        run_every_matmul_on_onednn(monkeypatch)
+    if plain:
+        run_the_plain_path(monkeypatch)
     if fft:  # the FFT convolution otherwise only serves long sequences
         monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
     unit = randomized_unit(spatial_weights=spatial_weights, causal=causal, heads=heads)
@@ -122,47 +117,6 @@ def test_causal_outputs_ignore_later_tokens(kwargs):
     assert not np.allclose(after[:, t + 1 :], before[:, t + 1 :], atol=1e-3)
 
 
-@pytest.mark.parametrize("spatial_weights", ["dense", "toeplitz"])
-@pytest.mark.parametrize("heads", [1, 2])
-@pytest.mark.parametrize("token_major", [False, True])
-@pytest.mark.parametrize("all_onednn", [False, True], ids=["", "all_onednn"])
-def test_causal_rows_in_blocks_compute_what_one_matmul_does(
-    spatial_weights, heads, token_major, all_onednn, monkeypatch
-):
-    """From `CAUSAL_BLOCKS_MIN_LENGTH` tokens on, blocks of rows (here 3, 3
-    and 2) each read the tokens up to their last row only, and give the
-    outputs and gradients of the whole matmul."""
-    if all_onednn:
-        run_every_matmul_on_onednn(monkeypatch)
-    unit = randomized_unit(
-        spatial_weights=spatial_weights,
-        causal=True,
-        heads=heads,
-        token_major=token_major,
-    )
-    x = random_inputs().astype("float32")
-    if token_major:
-        x = np.swapaxes(x, 0, 1)
-    whole_outputs, whole_gradients = to_numpy(unit(x)), gradients(unit, x)
-
-    monkeypatch.setattr(matmul, "CAUSAL_BLOCKS_MIN_LENGTH", LENGTH)
-    monkeypatch.setattr(matmul, "CAUSAL_BLOCK_ROWS", 3)
-    kernel_shapes, token_matmul = [], matmul.token_matmul
-
-    def recorded_token_matmul(kernel, *args):
-        kernel_shapes.append(tuple(kernel.shape))
-        return token_matmul(kernel, *args)
-
-    monkeypatch.setattr(matmul, "token_matmul", recorded_token_matmul)
-    outputs = to_numpy(unit(x))
-    assert kernel_shapes == [(heads, 3, 3), (heads, 3, 6), (heads, 2, 8)]
-    np.testing.assert_allclose(outputs, whole_outputs, rtol=1e-5, atol=1e-5)
-    for path, gradient in gradients(unit, x).items():
-        np.testing.assert_allclose(
-            to_numpy(gradient), to_numpy(whole_gradients[path]), rtol=1e-4, atol=1e-4
-        )
-
-
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
 def test_padding_changes_no_real_output(kwargs, causal):
@@ -179,51 +133,34 @@ def test_padding_changes_no_real_output(kwargs, causal):
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
-def test_gate_on_halves_matches_call(kwargs):
+def test_halves_as_a_pair_match_one_tensor(kwargs):
     unit = randomized_unit(**kwargs)
     x = random_inputs().astype("float32")
-    attention_inputs = random_inputs(seed=6).astype("float32")
+    halves = tuple(ops.convert_to_tensor(half) for half in np.split(x, 2, axis=-1))
     mask = np.broadcast_to(np.arange(LENGTH) < 6, (BATCH, LENGTH))
-    u, v = (ops.convert_to_tensor(half) for half in np.split(x, 2, axis=-1))
-    np.testing.assert_allclose(
-        to_numpy(unit.gate(u, v, mask, attention_inputs)),
-        to_numpy(unit(x, padding_mask=mask, attention_inputs=attention_inputs)),
-        atol=1e-6,
-    )
-
-
-@pytest.mark.parametrize("fft", [False, True], ids=["", "fft"])
-@pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
-def test_token_major_unit_computes_the_same(kwargs, fft, monkeypatch):
-    if fft:
-        monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
-    assert_token_major_matches(
-        randomized_unit(causal=True, **kwargs),
-        SpatialGatingUnit(causal=True, token_major=True, **kwargs),
-        random_inputs(),
-        real_length=6,
-    )
+    for attention_inputs in (None, random_inputs(seed=6).astype("float32")):
+        call_kwargs = {"padding_mask": mask, "attention_inputs": attention_inputs}
+        np.testing.assert_allclose(
+            to_numpy(unit(halves, **call_kwargs)),
+            to_numpy(unit(x, **call_kwargs)),
+            atol=1e-6,
+        )
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())
-def test_token_major_unit_decodes_like_a_batch_major_one(kwargs):
-    batch_major = randomized_unit(causal=True, **kwargs)
-    token_major = SpatialGatingUnit(causal=True, token_major=True, **kwargs)
-    token_major.build((LENGTH, None, CHANNELS))
-    token_major.set_weights(batch_major.get_weights())
+def test_cached_decoding_matches_recomputation(kwargs):
+    unit = randomized_unit(causal=True, **kwargs)
+    x = random_inputs().astype("float32")
+    expected = to_numpy(unit(x))
     cache = {"gate": np.zeros((BATCH, LENGTH, CHANNELS // 2), "float32")}
     if "attention_dim" in kwargs:
         cache["attention"] = np.zeros((BATCH, 2, LENGTH, 4), "float32")
-    # A prompt of 3 tokens, then one more at position 3.
-    for start, stop in [(0, 3), (3, 4)]:
-        x = random_inputs()[:, start:stop].astype("float32")
-        expected, expected_cache = batch_major.call_with_cache(x, cache, start)
-        outputs, cache = token_major.call_with_cache(np.swapaxes(x, 0, 1), cache, start)
+    # A prompt of 3 tokens, then one token at a time.
+    for start, stop in [(0, 3), *((t, t + 1) for t in range(3, LENGTH))]:
+        outputs, cache = unit.call_with_cache(x[:, start:stop], cache, start)
         np.testing.assert_allclose(
-            np.swapaxes(to_numpy(outputs), 0, 1), to_numpy(expected), atol=1e-5
+            to_numpy(outputs), expected[:, start:stop], rtol=1e-5, atol=1e-5
         )
-        for key, value in expected_cache.items():
-            np.testing.assert_allclose(to_numpy(cache[key]), to_numpy(value))
 
 
 def test_fresh_unit_passes_u_through():
@@ -241,15 +178,10 @@ def test_gradients_reach_every_weight(kwargs):
     assert_gradients_reach_every_weight(unit, random_inputs())
 
 
-@pytest.mark.parametrize("token_major", [False, True], ids=["", "token_major"])
 @pytest.mark.parametrize("causal", [False, True])
-def test_toeplitz_fft_gradients_match_matmul_gradients(
-    causal, token_major, monkeypatch
-):
-    unit = randomized_unit(
-        spatial_weights="toeplitz", causal=causal, heads=2, token_major=token_major
-    )
-    x = np.swapaxes(random_inputs(), 0, 1) if token_major else random_inputs()
+def test_toeplitz_fft_gradients_match_matmul_gradients(causal, monkeypatch):
+    unit = randomized_unit(spatial_weights="toeplitz", causal=causal, heads=2)
+    x = random_inputs()
     matmul = gradients(unit, x)
     monkeypatch.setattr(spatial_gating_unit, "FFT_MIN_LENGTH", 1)
     fft = gradients(unit, x)
@@ -275,10 +207,15 @@ def test_config_round_trip():
             heads=4,
             attention_dim=16,
             layer_norm_epsilon=1e-6,
-            token_major=True,
             name="sgu",
         )
     )
+
+
+def test_configs_that_carry_token_major_load_without_it():
+    config = SpatialGatingUnit(heads=2).get_config()
+    unit = SpatialGatingUnit.from_config({**config, "token_major": True})
+    assert unit.get_config() == config
 
 
 @pytest.mark.parametrize("kwargs", VARIANTS.values(), ids=VARIANTS.keys())

@@ -30,6 +30,16 @@ def test_outputs_normalised_token_features():
     np.testing.assert_allclose(features.mean(-1), 0.0, atol=1e-4)
 
 
+def test_every_block_outputs_batch_major_features():
+    """`(batch, tokens, hidden_dim)`, as feature extraction from a block
+    expects."""
+    backbone = GMLPBackbone(**TINY)
+    block = backbone.get_layer("block_0")
+    features = keras.Model(backbone.input, block.output)(random_images(batch=3))
+    assert tuple(features.shape) == (3, 16, 8)
+    assert tuple(block.output.shape) == (None, 16, 8)
+
+
 def test_compiled_predict_matches_eager_call():
     backbone = GMLPBackbone(**TINY)
     images = random_images()

@@ -15,12 +15,12 @@ from keras_gmlp.models import GMLPImageClassifier
 from keras_gmlp.models import GMLPMaskedLM
 from keras_gmlp.models import GMLPTextBackbone
 from keras_gmlp.models import GMLPTextClassifier
-from keras_gmlp.models.gmlp_preset_mixin import read_preset_config
-from keras_gmlp.models.gmlp_preset_mixin import resolve_preset
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
 from keras_gmlp.models.gmlp_presets import TEXT_ARCHITECTURES
 from keras_gmlp.models.gmlp_presets import TEXT_VARIANTS
 from keras_gmlp.models.gmlp_presets import text_preset_name
+from keras_gmlp.models.preset_files import read_preset_config
+from keras_gmlp.models.preset_files import resolve_preset
 from tests.helpers import to_numpy
 
 IMAGE_PRESET = "gmlp_tiny_image_test"

@@ -14,7 +14,7 @@ from keras_gmlp.models import GMLPClassifier
 from keras_gmlp.models import GMLPImageClassifier
 from keras_gmlp.models import GMLPImageConverter
 from keras_gmlp.models.timm_gmlp_loader import timm_backbone_kwargs
-from tests.helpers import run_every_matmul_on_onednn
+from tests.helpers import run_the_plain_path
 from tests.helpers import to_numpy
 
 CHECKPOINT = pathlib.Path(__file__).parents[1] / "data" / "timm_gmlp_tiny"
@@ -38,10 +38,10 @@ def checkpoint_copy(tmp_path, state_dict=None, config=None, weights="safetensors
     return str(directory)
 
 
-@pytest.mark.parametrize("all_onednn", [False, True], ids=["", "all_onednn"])
-def test_features_and_logits_match_timm(all_onednn, monkeypatch):
-    if all_onednn:
-        run_every_matmul_on_onednn(monkeypatch)
+@pytest.mark.parametrize("plain", [False, True], ids=["cpu_kernels", "plain"])
+def test_features_and_logits_match_timm(plain, monkeypatch):
+    if plain:
+        run_the_plain_path(monkeypatch)
     classifier = GMLPClassifier.from_preset(str(CHECKPOINT))
     assert isinstance(classifier, GMLPImageClassifier)
     features = to_numpy(classifier.backbone(INPUTS))

@@ -1,3 +1,5 @@
+"""`keras_gmlp.utils.tune_cpu_memory`: applied when called, never on import."""
+
 import ctypes
 import importlib
 import os
@@ -8,9 +10,9 @@ import sys
 import pytest
 
 import keras_gmlp
-from keras_gmlp import cpu_memory
-from keras_gmlp.cpu_memory import SETTINGS
-from keras_gmlp.cpu_memory import keep_freed_memory
+from keras_gmlp.utils import cpu_memory
+from keras_gmlp.utils.cpu_memory import SETTINGS
+from keras_gmlp.utils.cpu_memory import tune_cpu_memory
 
 
 class FakeLibc:
@@ -37,26 +39,26 @@ def without_user_settings(environment):
 
 @pytest.fixture
 def libc(monkeypatch):
-    """A fake glibc behind `ctypes.CDLL`, with `keep_freed_memory`'s
+    """A fake glibc behind `ctypes.CDLL`, with `tune_cpu_memory`'s
     once-per-process cache cleared before and after."""
     fake = FakeLibc()
     monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
     for name in USER_SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
-    keep_freed_memory.cache_clear()
+    tune_cpu_memory.cache_clear()
     yield fake
-    keep_freed_memory.cache_clear()
+    tune_cpu_memory.cache_clear()
 
 
 def test_applies_the_settings_once(libc):
-    assert keep_freed_memory()
-    assert keep_freed_memory()
+    assert tune_cpu_memory()
+    assert tune_cpu_memory()
     assert libc.calls == list(SETTINGS)
 
 
-def test_importing_keras_gmlp_applies_them(libc):
+def test_importing_keras_gmlp_changes_nothing(libc):
     importlib.reload(keras_gmlp)
-    assert libc.calls == list(SETTINGS)
+    assert libc.calls == []
 
 
 USER_SETTINGS = [
@@ -71,13 +73,13 @@ USER_SETTINGS = [
 @pytest.mark.parametrize("name, value", USER_SETTINGS)
 def test_leaves_the_users_own_settings_alone(libc, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
-    assert not keep_freed_memory()
+    assert not tune_cpu_memory()
     assert libc.calls == []
 
 
 def test_combines_with_other_tunables(libc, monkeypatch):
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
-    assert keep_freed_memory()
+    assert tune_cpu_memory()
     assert len(libc.calls) == len(SETTINGS)
 
 
@@ -86,15 +88,17 @@ def test_does_nothing_without_glibc(libc, monkeypatch):
         raise OSError(f"{name}: cannot open shared object file")
 
     monkeypatch.setattr(ctypes, "CDLL", no_glibc)
-    assert not keep_freed_memory()
+    assert not tune_cpu_memory()
 
 
 # Allocates, writes and frees 64 MiB (above glibc's largest mmap threshold)
-# twice, and prints the minor page faults of the second time.
+# twice, after importing keras_gmlp and, with "tune", calling
+# `tune_cpu_memory`; prints the minor page faults of the second time.
 REUSE_FAULTS = """
 import ctypes, resource, sys
-if sys.argv[1] == "import":
-    import keras_gmlp
+import keras_gmlp
+if sys.argv[1] == "tune":
+    keras_gmlp.utils.tune_cpu_memory()
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 def write_and_free(size=64 * 2**20):
@@ -120,7 +124,11 @@ def reuse_faults(argument):
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
-def test_glibc_reuses_freed_memory_after_import():
-    # Without the settings, all 16,384 pages of 4 KiB fault in again.
-    assert reuse_faults("plain") > 1000
-    assert reuse_faults("import") < 100
+def test_a_process_that_imports_keras_gmlp_gives_freed_memory_back():
+    # Given back to the OS, all 16,384 pages of 4 KiB fault in again.
+    assert reuse_faults("import") > 1000
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_tune_cpu_memory_keeps_freed_memory_for_reuse():
+    assert reuse_faults("tune") < 100

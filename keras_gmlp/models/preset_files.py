@@ -1,0 +1,202 @@
+"""Preset files: resolving a preset, reading its config and saving one
+atomically. Imports no model class, so that every class can use it.
+"""
+
+import contextlib
+import json
+import pathlib
+import shutil
+import tempfile
+
+from keras_gmlp.models import timm_gmlp_loader
+from keras_gmlp.models.gmlp_presets import PRESET_FILES
+from keras_gmlp.models.gmlp_presets import PRESETS
+
+# The registered names of the backbones a preset may hold, and their modality.
+BACKBONE_MODALITIES = {
+    "keras_gmlp>GMLPBackbone": "image",
+    "keras_gmlp>GMLPTextBackbone": "text",
+}
+# Preset directories being written by an outer `save_to_preset`: a task saves
+# its backbone and preprocessor into the same staging directory.
+_STAGING_DIRECTORIES = set()
+
+
+def resolve_preset(preset, needs_weights=False):
+    """A named preset's directory or handle; other presets checked as given.
+
+    Raises a `ValueError` for an unknown name or directory, a directory
+    without `config.json`, or a named preset without weights when weights
+    are needed.
+    """
+    if not isinstance(preset, (str, pathlib.Path)):
+        raise ValueError(
+            "A preset is a name, a directory or a hf:// or kaggle:// handle. "
+            f"Received: {preset!r}"
+        )
+    preset = str(preset)
+    if preset in PRESETS:
+        return _named_preset(preset, needs_weights)
+    if "://" in preset:
+        return preset
+    directory = pathlib.Path(preset)
+    if not directory.is_dir():
+        raise ValueError(
+            f"Unknown preset '{preset}': it is not a named preset nor a "
+            f"directory. Named presets: {sorted(PRESETS)}"
+        )
+    if not (directory / "config.json").exists():
+        raise ValueError(
+            f"'{preset}' is not a preset directory: it has no config.json. "
+            "Presets are written by `save_to_preset`."
+        )
+    return preset
+
+
+def _named_preset(name, needs_weights):
+    preset = PRESETS[name]
+    if "handle" in preset:
+        return preset["handle"]
+    if needs_weights and not preset["has_weights"]:
+        with_weights = sorted(n for n, p in PRESETS.items() if p["has_weights"])
+        raise ValueError(
+            f"Preset '{name}' is an architecture that ships no weights. Pass "
+            "`load_weights=False` for a randomly initialised model, or use a "
+            f"preset with weights: {with_weights}"
+        )
+    return str(PRESET_FILES / name)
+
+
+def preset_file(preset, filename):
+    """The local path of a file of a preset directory or hf:// or kaggle://
+    handle, downloaded once and cached by the hub's client; `None` where the
+    preset has no such file."""
+    scheme, _, handle = preset.rpartition("://")
+    if scheme == "hf":
+        import huggingface_hub
+
+        repo_id, _, revision = handle.partition("@")
+        try:
+            return huggingface_hub.hf_hub_download(
+                repo_id, filename, revision=revision or None
+            )
+        except huggingface_hub.errors.LocalEntryNotFoundError as error:
+            # A subclass of the error below: the hub was not reached, so
+            # nothing says the file is missing.
+            raise OSError(
+                f"Cannot fetch '{filename}' of preset '{preset}': the Hugging "
+                "Face Hub is unreachable and the file is not in its local "
+                "cache. Check the network, or load a preset directory."
+            ) from error
+        except huggingface_hub.errors.EntryNotFoundError:
+            return None
+    if scheme == "kaggle":
+        import kagglehub
+
+        try:
+            return kagglehub.model_download(handle, filename)
+        except Exception:  # kagglehub raises several kinds for a missing file
+            return None
+    if scheme:
+        raise ValueError(
+            f"Unsupported preset scheme '{scheme}://' in '{preset}'. Use a "
+            "named preset, a directory, hf:// or kaggle://."
+        )
+    path = pathlib.Path(preset) / filename
+    return str(path) if path.exists() else None
+
+
+def read_preset_config(preset):
+    """The `config.json` of a preset, as a dict."""
+    path = preset_file(preset, "config.json")
+    if path is None:
+        raise ValueError(f"Preset '{preset}' has no config.json.")
+    return json.loads(pathlib.Path(path).read_text())
+
+
+def preset_modality(preset):
+    """`"image"` or `"text"`: the kind of gMLP model a preset holds."""
+    return config_modality(read_preset_config(preset), preset)
+
+
+def config_modality(config, preset):
+    """`"image"` or `"text"` for a preset's config; a `ValueError` for a
+    config that holds no gMLP model (which is then never deserialised)."""
+    if timm_gmlp_loader.is_timm_config(config):
+        timm_gmlp_loader.timm_model_args(config)  # rejects other architectures
+        return "image"
+    registered_name = config.get("registered_name")
+    if registered_name not in BACKBONE_MODALITIES:
+        raise ValueError(
+            f"Preset '{preset}' does not hold a gMLP backbone: its config.json "
+            f"names {registered_name!r}, expected one of "
+            f"{sorted(BACKBONE_MODALITIES)}"
+        )
+    return BACKBONE_MODALITIES[registered_name]
+
+
+@contextlib.contextmanager
+def staged_preset_directory(preset_dir):
+    """Yields a staging directory that replaces `preset_dir` on success.
+
+    The staging directory starts as a copy of an existing preset, so saving a
+    part (a tokenizer, say) into a preset keeps the other parts. On failure
+    it is removed and `preset_dir` is left as it was.
+    """
+    target = pathlib.Path(preset_dir).absolute()
+    if str(target) in _STAGING_DIRECTORIES:
+        yield str(target)
+        return
+    check_preset_destination(preset_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent)
+    )
+    _STAGING_DIRECTORIES.add(str(staging))
+    try:
+        if target.is_dir():
+            shutil.copytree(target, staging, dirs_exist_ok=True)
+        yield str(staging)
+        _replace_directory(target, staging)
+    finally:
+        _STAGING_DIRECTORIES.discard(str(staging))
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_preset_destination(preset_dir):
+    """Raises a `ValueError` unless a preset may be saved to `preset_dir`:
+    a new or empty directory, or an existing preset."""
+    target = pathlib.Path(preset_dir)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"Cannot save a preset to '{preset_dir}': it is a file.")
+    is_preset = (target / "config.json").exists()
+    if target.is_dir() and any(target.iterdir()) and not is_preset:
+        raise ValueError(
+            f"Cannot save a preset to '{preset_dir}': it is a non-empty "
+            "directory that is not a preset (it has no config.json). Pick an "
+            "empty or new directory."
+        )
+
+
+def _replace_directory(target, replacement):
+    """Renames `replacement` to `target`, discarding an existing `target`."""
+    if target.exists():
+        discarded = pathlib.Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
+        )
+        target.rename(discarded / target.name)
+        replacement.rename(target)
+        shutil.rmtree(discarded)
+    else:
+        replacement.rename(target)
+
+
+def timm_checkpoint(preset):
+    """The local path of a timm preset's weights file."""
+    for filename in ("model.safetensors", "pytorch_model.bin"):
+        path = preset_file(preset, filename)
+        if path is not None:
+            return path
+    raise ValueError(
+        f"timm preset '{preset}' has neither model.safetensors nor pytorch_model.bin."
+    )
