@@ -2,8 +2,9 @@
 path, side by side in one process.
 
 On the current backend, one model per form: with every kernel that
-`KERNELS` lists for the backend, without each one in turn, and with none
-(the plain path, as off the CPU). The models' calls take turns, each form's
+`KERNELS` lists for the backend, without each one in turn (`--forms
+without`) or with each one alone (`--forms only`), and with none (the
+plain path, as off the CPU). The models' calls take turns, each form's
 `KERNELS` patched in around its calls (on JAX and TensorFlow, the first call
 traces it), and every form must predict what the first one does before it
 is timed. The workloads are the vision benchmark's classifiers (batch 16)
@@ -28,15 +29,20 @@ import keras_gmlp
 from keras_gmlp.layers import cpu_kernels
 
 
-def forms():
-    """{form name: the `KERNELS` it runs with}, the first one with all."""
+def forms(kinds):
+    """{form name: the `KERNELS` it runs with}: first with every kernel that
+    `KERNELS` lists for the backend, then, by `kinds`, without each one in
+    turn and with each one alone, last with none (the plain path)."""
     backend = keras.backend.backend()
     every = dict(cpu_kernels.KERNELS)
+    plain = dict.fromkeys(every, ())
     mine = [kernel for kernel, backends in every.items() if backend in backends]
     result = {"all kernels": every}
-    for kernel in mine:
-        result[f"without {kernel}"] = {**every, kernel: ()}
-    result["plain"] = dict.fromkeys(every, ())
+    if "without" in kinds:
+        result.update({f"without {k}": {**every, k: ()} for k in mine})
+    if "only" in kinds:
+        result.update({f"only {k}": {**plain, k: every[k]} for k in mine})
+    result["plain"] = plain
     return result
 
 
@@ -55,11 +61,14 @@ def main():
     parser.add_argument("--model", default="ti", choices=("text", "ti", "s"))
     parser.add_argument("--length", type=int, default=512, help="text only")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--forms", nargs="+", default=["without"], choices=("without", "only")
+    )
     args = parser.parse_args()
 
     build_model, inputs, targets, batch, unit = workload(args.model, args.length)
     calls, expected = {}, None
-    for form, kernels in forms().items():
+    for form, kernels in forms(args.forms).items():
         keras.utils.set_random_seed(0)
         model = build_model()
         predict = patched(
@@ -81,7 +90,7 @@ def main():
     print(f"{keras.backend.backend()}, {size}, medians of {args.repeats}:")
     for mode in ("inference", "training"):
         reference = timings["all kernels", mode][1]
-        for form in forms():
+        for form in forms(args.forms):
             median = timings[form, mode][1]
             print(
                 f"  {mode:9}  {form:26} {batch / median:8.1f} {unit}/s"

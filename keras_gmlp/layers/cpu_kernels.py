@@ -12,9 +12,6 @@ has the side-by-side figures, from `benchmarks/cpu_kernels.py`, that keep
 each one here.
 """
 
-import functools
-import platform
-
 import keras
 from keras import ops
 
@@ -25,30 +22,16 @@ if keras.backend.backend() == "torch":
 KERNELS = {
     "layer_norm": ("jax", "tensorflow"),
     "dense": ("jax", "tensorflow", "torch"),
-    "proj_in_halves": ("jax", "tensorflow", "torch"),
+    "proj_in_halves": ("tensorflow",),
     "token_mixing": ("jax", "tensorflow", "torch"),
     "gelu": ("torch",),
-    # Inside `dense` and `token_mixing`, where it outruns MKL (below).
-    "onednn_matmul": ("torch",),
 }
-# Below these sizes oneDNN's per-call weight reordering costs more than its
-# kernels save: a decoding step's matmuls stay on MKL.
-ONEDNN_MIN_ROWS = 256
-ONEDNN_MIN_OUTPUTS = 16
 
 
 def applies(kernel, x):
-    """Whether `kernel`, a key of `KERNELS`, replaces the plain path for `x`.
-
-    The rule: on the current backend, if `KERNELS` lists it, for tensors on
-    a CPU; for `"onednn_matmul"`, also on a processor where oneDNN runs the
-    computation faster than MKL (`onednn_outruns_mkl`).
-    """
-    if keras.backend.backend() not in KERNELS[kernel] or not on_cpu(x):
-        return False
-    if kernel == "onednn_matmul":
-        return onednn_outruns_mkl(differentiated=torch.is_grad_enabled())
-    return True
+    """Whether `kernel`, a key of `KERNELS`, replaces the plain path for `x`:
+    on the current backend, if `KERNELS` lists it, for tensors on a CPU."""
+    return keras.backend.backend() in KERNELS[kernel] and on_cpu(x)
 
 
 def on_cpu(x):
@@ -125,8 +108,8 @@ def dense(layer, x):
 
 def proj_in_halves(layer, x, activation):
     """`ops.split(activation(layer(x)), 2, axis=-1)`, each half a matmul of its
-    own on half of the kernel: split from one output, the halves are strided
-    views (torch) or slices XLA copies and whose gradients it concatenates."""
+    own on half of the kernel: split from one output, the halves are slices
+    that XLA copies and whose gradients it concatenates."""
     half = layer.units // 2
     return tuple(
         activation(_matmul_over_tokens(x, layer.kernel[:, part], layer.bias[part]))
@@ -145,7 +128,7 @@ def token_mixing(kernel, v, bias):
     v = ops.reshape(v, (batch_size, length, heads, -1))
     v = ops.reshape(ops.transpose(v, (2, 1, 0, 3)), (heads, length, -1))
     if keras.backend.backend() == "torch":
-        mixed = _torch_token_matmul(kernel, v, bias)
+        mixed = torch.baddbmm(bias[:, :, None], kernel, v)
     else:
         mixed = ops.matmul(kernel, v) + bias[:, :, None]
     mixed = ops.reshape(mixed, (heads, rows, batch_size, -1))
@@ -163,75 +146,7 @@ def _matmul_over_tokens(x, kernel, bias):
     kernel, bias = ops.cast(kernel, x.dtype), ops.cast(bias, x.dtype)
     rows = ops.reshape(x, (-1, ops.shape(x)[-1]))
     if keras.backend.backend() == "torch":
-        outputs = _torch_matmul(rows, kernel, bias)
+        outputs = torch.addmm(bias, rows, kernel)
     else:
         outputs = ops.matmul(rows, kernel) + bias
     return ops.reshape(outputs, (*ops.shape(x)[:-1], ops.shape(kernel)[-1]))
-
-
-def _torch_matmul(x, kernel, bias):
-    """`x @ kernel + bias` for a matrix `x`: a 1x1 convolution on oneDNN
-    (`x` read in place as a channels-last `(1, in, rows, 1)` image), or
-    `addmm`."""
-    rows, channels = x.shape
-    outputs = kernel.shape[1]
-    if not (_onednn_fits(x, rows, outputs)):
-        return torch.addmm(bias, x, kernel)
-    image = x.reshape(1, rows, 1, channels).permute(0, 3, 1, 2)
-    filters = kernel.T.reshape(-1, channels, 1, 1)
-    result = torch.nn.functional.conv2d(image, filters, bias)
-    return result.permute(0, 2, 3, 1).reshape(rows, -1)
-
-
-def _torch_token_matmul(kernel, x, bias):
-    """`kernel @ x + bias[..., None]` for each head: a grouped 1x1
-    convolution on oneDNN (`x` read as a `(1, heads * tokens, columns, 1)`
-    image, one group a head), or `baddbmm`."""
-    heads, rows, tokens = kernel.shape
-    if not _onednn_fits(x, x.shape[2], rows):
-        return torch.baddbmm(bias[:, :, None], kernel, x)
-    image = x.reshape(1, heads * tokens, -1, 1)
-    filters = kernel.reshape(heads * rows, tokens, 1, 1)
-    result = torch.nn.functional.conv2d(image, filters, bias.reshape(-1), groups=heads)
-    return result.reshape(heads, rows, -1)
-
-
-def _onednn_fits(x, rows, outputs):
-    return (
-        rows >= ONEDNN_MIN_ROWS
-        and outputs >= ONEDNN_MIN_OUTPUTS
-        and applies("onednn_matmul", x)
-    )
-
-
-@functools.cache
-def onednn_outruns_mkl(differentiated):
-    """Whether oneDNN runs this processor's matmuls faster than MKL, torch's
-    BLAS, in a computation autograd records (`differentiated`) or not.
-
-    MKL runs AVX2 code on processors not made by Intel. With AVX-512 there,
-    oneDNN is faster in both passes; with AVX2 only, in the forward pass
-    alone (benchmarks/README.md, "CPU kernels"). Intel's keep MKL.
-    """
-    if not torch.backends.mkldnn.is_available() or cpu_vendor() in ("GenuineIntel", ""):
-        return False
-    capability = torch.backends.cpu.get_cpu_capability()
-    return capability == "AVX512" or (capability == "AVX2" and not differentiated)
-
-
-def cpu_vendor():
-    """The processor's vendor string, such as `"GenuineIntel"` or
-    `"AuthenticAMD"`: from /proc/cpuinfo on Linux, else from
-    `platform.processor()` (which names it on Windows); `""` if unknown."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("vendor_id"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    processor = platform.processor()
-    for vendor in ("GenuineIntel", "AuthenticAMD"):
-        if vendor in processor:
-            return vendor
-    return ""

@@ -6,6 +6,7 @@ from keras import ops
 from keras_gmlp.layers import cpu_kernels
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
+from keras_gmlp.layers.spatial_gating_unit import layer_norm
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -123,7 +124,7 @@ class GMLPBlock(keras.layers.Layer):
         self.drop_path.build(inputs_shape)
 
     def call(self, inputs, padding_mask=None, training=None):
-        normalized = self._layer_norm(inputs)
+        normalized = layer_norm(self.layer_norm, inputs)
         halves = self._gelu_proj_in_halves(normalized, training)
         x = self.spatial_gating_unit(
             halves, padding_mask=padding_mask, attention_inputs=normalized
@@ -140,17 +141,12 @@ class GMLPBlock(keras.layers.Layer):
         """The causal block on `inputs` at positions `index, ...`, reading and
         updating the gating unit's `cache` (see
         `SpatialGatingUnit.call_with_cache`). Returns `(outputs, cache)`."""
-        normalized = self._layer_norm(inputs)
+        normalized = layer_norm(self.layer_norm, inputs)
         x = gelu(dense(self.proj_in, normalized))
         x, cache = self.spatial_gating_unit.call_with_cache(
             x, cache, index, attention_inputs=normalized
         )
         return inputs + dense(self.proj_out, x), cache
-
-    def _layer_norm(self, x):
-        if cpu_kernels.applies("layer_norm", x):
-            return cpu_kernels.layer_norm(self.layer_norm, x)
-        return self.layer_norm(x)
 
     def _gelu_proj_in_halves(self, x, training):
         """`u, v`: the halves of `dropout(gelu(proj_in(x)))`."""

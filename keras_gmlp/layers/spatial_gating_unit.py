@@ -139,7 +139,7 @@ class SpatialGatingUnit(keras.layers.Layer):
             u, v = ops.split(inputs, 2, axis=-1)
         length = ops.shape(v)[1]
         self._check_length(length)
-        normalized = self._normalize(v)
+        normalized = layer_norm(self.layer_norm, v)
         if padding_mask is not None:
             normalized = normalized * ops.cast(padding_mask, v.dtype)[:, :, None]
         bias = self.spatial_bias[:, :length]
@@ -170,7 +170,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         gate_cache = ops.slice_update(
             cache["gate"],
             (0, index, 0),
-            ops.cast(self._normalize(v), cache["gate"].dtype),
+            ops.cast(layer_norm(self.layer_norm, v), cache["gate"].dtype),
         )
         length, cache_length = ops.shape(v)[1], ops.shape(gate_cache)[1]
         bias = ops.convert_to_tensor(self.spatial_bias)
@@ -208,11 +208,6 @@ class SpatialGatingUnit(keras.layers.Layer):
             earlier = row_minus_column(start, num_rows, length) >= 0
             kernel = kernel * ops.cast(earlier, kernel.dtype)
         return kernel
-
-    def _normalize(self, v):
-        if cpu_kernels.applies("layer_norm", v):
-            return cpu_kernels.layer_norm(self.layer_norm, v)
-        return self.layer_norm(v)
 
     def _check_length(self, length):
         if isinstance(length, int) and length > self.max_length:
@@ -263,6 +258,13 @@ def mix_tokens(kernel, v, bias):
     v = ops.reshape(v, (batch_size, length, heads, -1))
     mixed = ops.einsum("hrl,blhc->brhc", kernel, v) + ops.transpose(bias)[:, :, None]
     return ops.reshape(mixed, (batch_size, rows, -1))
+
+
+def layer_norm(layer, x):
+    """`layer(x)` for a `keras.layers.LayerNormalization` over the channels."""
+    if cpu_kernels.applies("layer_norm", x):
+        return cpu_kernels.layer_norm(layer, x)
+    return layer(x)
 
 
 def row_minus_column(start, num_rows, length):

@@ -1,7 +1,6 @@
 """Each CPU kernel computes what the plain path does, outputs and gradients,
 and none runs off the CPU."""
 
-import platform
 import types
 
 import keras
@@ -79,11 +78,7 @@ def assert_kernels_compute_what_the_plain_path_does(kwargs, kernels, monkeypatch
 
 
 @pytest.mark.parametrize("kwargs", BLOCKS.values(), ids=BLOCKS.keys())
-@pytest.mark.parametrize(
-    # oneDNN needs large matmuls: see test_onednn_matmuls_compute_...
-    "kernel",
-    [kernel for kernel in cpu_kernels.KERNELS if kernel != "onednn_matmul"],
-)
+@pytest.mark.parametrize("kernel", cpu_kernels.KERNELS)
 def test_kernel_computes_what_the_plain_path_does(kernel, kwargs, monkeypatch):
     if BACKEND not in cpu_kernels.KERNELS[kernel]:
         pytest.skip(f"{kernel} does not run on {BACKEND}")
@@ -101,66 +96,3 @@ def test_kernels_run_on_the_cpu_only(monkeypatch):
         )
     assert not cpu_kernels.on_cpu(x)
     assert not any(cpu_kernels.applies(kernel, x) for kernel in cpu_kernels.KERNELS)
-
-
-@pytest.mark.skipif(BACKEND != "torch", reason="oneDNN serves torch")
-@pytest.mark.parametrize("kwargs", BLOCKS.values(), ids=BLOCKS.keys())
-def test_onednn_matmuls_compute_what_the_plain_path_does(kwargs, monkeypatch):
-    """Every matmul of `dense` and `token_mixing` as a oneDNN convolution,
-    whatever the processor and size, against the plain path."""
-    monkeypatch.setattr(cpu_kernels, "onednn_outruns_mkl", lambda differentiated: True)
-    monkeypatch.setattr(cpu_kernels, "ONEDNN_MIN_ROWS", 1)
-    monkeypatch.setattr(cpu_kernels, "ONEDNN_MIN_OUTPUTS", 1)
-    kernels = {
-        **dict.fromkeys(cpu_kernels.KERNELS, ()),
-        **{name: ("torch",) for name in ("dense", "token_mixing", "onednn_matmul")},
-    }
-    assert_kernels_compute_what_the_plain_path_does(kwargs, kernels, monkeypatch)
-
-
-@pytest.mark.skipif(BACKEND != "torch", reason="oneDNN serves torch")
-def test_onednn_follows_whether_autograd_records(monkeypatch):
-    """Where oneDNN wins the forward pass only, a computation under
-    `torch.no_grad` (as in `predict`) takes it and a recorded one does not."""
-    import torch
-
-    monkeypatch.setattr(
-        cpu_kernels, "onednn_outruns_mkl", lambda differentiated: not differentiated
-    )
-    x = keras.ops.ones((2, 2))
-    with torch.no_grad():
-        assert cpu_kernels.applies("onednn_matmul", x)
-    with torch.enable_grad():
-        assert not cpu_kernels.applies("onednn_matmul", x)
-
-
-@pytest.mark.skipif(BACKEND != "torch", reason="oneDNN serves torch")
-@pytest.mark.parametrize(
-    "vendor, capability, differentiated, expected",
-    [
-        ("AuthenticAMD", "AVX512", True, True),
-        ("AuthenticAMD", "AVX512", False, True),
-        ("AuthenticAMD", "AVX2", False, True),
-        ("AuthenticAMD", "AVX2", True, False),
-        ("GenuineIntel", "AVX512", False, False),
-        ("GenuineIntel", "AVX2", False, False),
-        ("", "AVX512", False, False),
-        ("AuthenticAMD", "DEFAULT", False, False),
-    ],
-)
-def test_onednn_serves_processors_where_it_outruns_mkl(
-    vendor, capability, differentiated, expected, monkeypatch
-):
-    import torch
-
-    monkeypatch.setattr(cpu_kernels, "cpu_vendor", lambda: vendor)
-    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
-    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
-    # Uncached, as the processor is made up.
-    assert cpu_kernels.onednn_outruns_mkl.__wrapped__(differentiated) == expected
-
-
-def test_cpu_vendor_names_the_processor_on_linux():
-    if platform.system() != "Linux" or platform.machine() != "x86_64":
-        pytest.skip("reads /proc/cpuinfo's vendor_id, on x86-64 Linux")
-    assert cpu_kernels.cpu_vendor() in ("GenuineIntel", "AuthenticAMD")
