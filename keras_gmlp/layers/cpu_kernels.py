@@ -119,7 +119,7 @@ def proj_in_halves(layer, x, activation):
 
 def token_mixing(kernel, v, bias):
     """The gating unit's `kernel v + bias` over the tokens of `v` (see
-    `mix_tokens` in spatial_gating_unit.py), with the tokens first:
+    `mix_tokens` in block_math.py), with the tokens first:
     `(heads, tokens, batch * channels)`, one plain matmul per head, whose
     gradient XLA computes faster than the einsum's. On torch, `baddbmm`."""
     batch_size, length = ops.shape(v)[0], ops.shape(v)[1]

@@ -1,12 +1,11 @@
-import math
-
 import keras
-from keras import ops
 
-from keras_gmlp.layers import cpu_kernels
+from keras_gmlp.layers.block_math import dense
+from keras_gmlp.layers.block_math import gelu
+from keras_gmlp.layers.block_math import gelu_halves
+from keras_gmlp.layers.block_math import layer_norm
 from keras_gmlp.layers.drop_path import DropPath
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
-from keras_gmlp.layers.spatial_gating_unit import layer_norm
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -150,12 +149,7 @@ class GMLPBlock(keras.layers.Layer):
 
     def _gelu_proj_in_halves(self, x, training):
         """`u, v`: the halves of `dropout(gelu(proj_in(x)))`."""
-        if self.proj_in.quantization_mode is None and cpu_kernels.applies(
-            "proj_in_halves", x
-        ):
-            halves = cpu_kernels.proj_in_halves(self.proj_in, x, gelu)
-        else:
-            halves = ops.split(gelu(dense(self.proj_in, x)), 2, axis=-1)
+        halves = gelu_halves(self.proj_in, x)
         if self.dropout:
             halves = [self.dropout_layer(half, training=training) for half in halves]
         return tuple(halves)
@@ -180,18 +174,3 @@ class GMLPBlock(keras.layers.Layer):
             }
         )
         return config
-
-
-def dense(layer, x):
-    """`layer(x)` for a `keras.layers.Dense` on `(batch, tokens, channels)`."""
-    if layer.quantization_mode is None and cpu_kernels.applies("dense", x):
-        return cpu_kernels.dense(layer, x)
-    return layer(x)
-
-
-def gelu(x):
-    """The exact GELU of the paper and timm, `x * Phi(x)`, written with `erf`:
-    it exports to ONNX from every backend, where TensorFlow's own uses Erfc."""
-    if cpu_kernels.applies("gelu", x):
-        return cpu_kernels.gelu(x)
-    return 0.5 * x * (1.0 + ops.erf(x * math.sqrt(0.5)))

@@ -1,7 +1,8 @@
 import keras
 from keras import ops
 
-from keras_gmlp.layers import cpu_kernels
+from keras_gmlp.layers.block_math import layer_norm
+from keras_gmlp.layers.block_math import mix_tokens
 from keras_gmlp.layers.tiny_attention import TinyAttention
 from keras_gmlp.layers.toeplitz_fft import toeplitz_fft_mix
 
@@ -236,35 +237,6 @@ class SpatialGatingUnit(keras.layers.Layer):
             }
         )
         return config
-
-
-def mix_tokens(kernel, v, bias):
-    """`kernel v + bias` over the tokens of `v`, one of each per head.
-
-    Args:
-        kernel: tensor of shape `(heads, rows, length)`.
-        v: tensor of shape `(batch, length, channels)`, whose channels are
-            split into `heads` groups.
-        bias: tensor of shape `(heads, rows)`.
-
-    Returns:
-        A tensor of shape `(batch, rows, channels)`.
-    """
-    if cpu_kernels.applies("token_mixing", v):
-        return cpu_kernels.token_mixing(kernel, v, bias)
-    batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
-    heads, rows = ops.shape(kernel)[0], ops.shape(kernel)[1]
-    kernel, bias = ops.cast(kernel, v.dtype), ops.cast(bias, v.dtype)
-    v = ops.reshape(v, (batch_size, length, heads, -1))
-    mixed = ops.einsum("hrl,blhc->brhc", kernel, v) + ops.transpose(bias)[:, :, None]
-    return ops.reshape(mixed, (batch_size, rows, -1))
-
-
-def layer_norm(layer, x):
-    """`layer(x)` for a `keras.layers.LayerNormalization` over the channels."""
-    if cpu_kernels.applies("layer_norm", x):
-        return cpu_kernels.layer_norm(layer, x)
-    return layer(x)
 
 
 def row_minus_column(start, num_rows, length):
