@@ -95,7 +95,10 @@ def main():
     for round_number in range(1, args.rounds + 1):
         for backend, arguments in cases(args):
             for side, checkout in (("before", args.before), ("after", AFTER)):
-                print(f"round {round_number}: {side} {arguments}", file=sys.stderr)
+                print(
+                    f"round {round_number}: {side} {backend} {arguments}",
+                    file=sys.stderr,
+                )
                 for record in run(checkout, args.benchmark, backend, arguments):
                     for mode, value in throughputs(record, unit).items():
                         figures.setdefault((side, key(record), mode), []).append(value)
