@@ -42,9 +42,10 @@ def patched(function, target, name, value):
     return call
 
 
-def two_forms_side_by_side(forms, build, in_form, inputs, targets, repeats):
-    """Times a model's inference and training in each of two `forms`, their
-    calls taking turns, after checking that the two predict the same.
+def forms_side_by_side(forms, build, in_form, inputs, targets, repeats):
+    """Times a model's inference and training in each of `forms`, their
+    calls taking turns, after checking that every form predicts what the
+    first one does.
 
     `build()` makes the model (with the same weights each time, seeded
     here), and `in_form(form, call)` returns `call` made to run in `form`.
@@ -54,31 +55,20 @@ def two_forms_side_by_side(forms, build, in_form, inputs, targets, repeats):
     import keras
     import numpy as np
 
-    calls, outputs = {}, []
+    calls, expected = {}, None
     for form in forms:
         keras.utils.set_random_seed(0)
         model = build()
         predict = in_form(form, lambda m=model: m.predict_on_batch(inputs))
-        outputs.append(predict())
+        outputs = predict()
+        expected = outputs if expected is None else expected
+        np.testing.assert_allclose(outputs, expected, rtol=1e-3, atol=1e-3)
         calls[form, "inference"] = predict
         calls[form, "training"] = in_form(
             form, lambda m=model: m.train_on_batch(inputs, targets)
         )
-    np.testing.assert_allclose(*outputs, rtol=1e-4, atol=1e-4)
     timings = timed_side_by_side(calls, repeats)
     return {key: median for key, (_, median) in timings.items()}
-
-
-def print_two_forms(timings, forms, batch, unit):
-    """One line for each mode of `two_forms_side_by_side`'s timings: each
-    form's `unit`s a second (`batch` of them a call), and how many times as
-    fast as the second form the first one runs."""
-    for mode in ("inference", "training"):
-        first, second = (timings[form, mode] for form in forms)
-        print(
-            f"  {mode:9}  {forms[0]} {batch / first:7.1f} {unit}/s, {forms[1]} "
-            f"{batch / second:7.1f}: {second / first:.2f}x"
-        )
 
 
 def seconds(fn):

@@ -17,9 +17,8 @@ and the text benchmark's dense gMLP backbone (4096 tokens a batch).
 import argparse
 
 import keras
-import numpy as np
+from common import forms_side_by_side
 from common import patched
-from common import timed_side_by_side
 from text_throughput import build
 from text_throughput import text_batch
 from vision_throughput import image_batch
@@ -67,31 +66,21 @@ def main():
     args = parser.parse_args()
 
     build_model, inputs, targets, batch, unit = workload(args.model, args.length)
-    calls, expected = {}, None
-    for form, kernels in forms(args.forms).items():
-        keras.utils.set_random_seed(0)
-        model = build_model()
-        predict = patched(
-            lambda m=model: m.predict_on_batch(inputs), cpu_kernels, "KERNELS", kernels
-        )
-        outputs = predict()
-        if expected is None:
-            expected = outputs
-        np.testing.assert_allclose(outputs, expected, rtol=1e-3, atol=1e-3)
-        calls[form, "inference"] = predict
-        calls[form, "training"] = patched(
-            lambda m=model: m.train_on_batch(inputs, targets),
-            cpu_kernels,
-            "KERNELS",
-            kernels,
-        )
-    timings = timed_side_by_side(calls, args.repeats)
+    kernels = forms(args.forms)
+    timings = forms_side_by_side(
+        kernels,
+        build_model,
+        lambda form, call: patched(call, cpu_kernels, "KERNELS", kernels[form]),
+        inputs,
+        targets,
+        args.repeats,
+    )
     size = f"{args.length} tokens" if args.model == "text" else f"gMLP-{args.model}"
     print(f"{keras.backend.backend()}, {size}, medians of {args.repeats}:")
     for mode in ("inference", "training"):
-        reference = timings["all kernels", mode][1]
-        for form in forms(args.forms):
-            median = timings[form, mode][1]
+        reference = timings["all kernels", mode]
+        for form in kernels:
+            median = timings[form, mode]
             print(
                 f"  {mode:9}  {form:26} {batch / median:8.1f} {unit}/s"
                 f"  (all kernels {median / reference:.2f}x as fast)"

@@ -203,7 +203,6 @@ def train(args):
 
 def read_train_data(args):
     """`--data`, or the digits that ship with keras_gmlp; two classes or more."""
-
     if args.data is None:
         images, labels = load_digits()
         return Data("image", images, [str(label) for label in labels])
@@ -247,7 +246,6 @@ def _check_train_arguments(args):
             f"--validation-split must be between 0 and 1, got {args.validation_split}"
         )
     # `save_to_preset` refuses these too, but only once training is done.
-
     check_preset_destination(args.output)
 
 
@@ -481,7 +479,6 @@ def learning_schedule(learning_rate, steps):
 
 def build_classifier(args, modality, num_classes):
     """The classifier that `train` starts from."""
-
     preset = args.preset
     if preset is None and modality == "image":
         return small_image_classifier(num_classes)
@@ -506,7 +503,6 @@ def build_classifier(args, modality, num_classes):
 
 def small_image_classifier(num_classes):
     """The default image classifier, `SMALL_IMAGE_MODEL` with random weights."""
-
     backbone = models.GMLPBackbone(**SMALL_IMAGE_MODEL)
     converter = models.GMLPImageConverter(
         image_size=SMALL_IMAGE_MODEL["image_shape"][:2], scale=1 / 255, offset=0.0
@@ -548,7 +544,6 @@ def save_trained(classifier, output, class_names, metrics):
 
 def load_trained(preset):
     """A saved classifier and its class names (`None` if it has none)."""
-
     classifier = GMLPClassifier.from_preset(preset)
     names_file = pathlib.Path(preset) / CLASS_NAMES_FILE
     class_names = json.loads(names_file.read_text()) if names_file.is_file() else None

@@ -72,11 +72,11 @@ class GMLPImageClassifier(
             preset, config, load_weights=False, dtype=kwargs.pop("dtype", None)
         )
         preprocessor = cls.preprocessor_cls.from_timm_preset(preset, config)
-        num_classes = kwargs.pop("num_classes", timm_num_classes(config))
+        timm_classes = timm_num_classes(config)
+        num_classes = kwargs.pop("num_classes", timm_classes)
         model = cls(backbone, num_classes, preprocessor=preprocessor, **kwargs)
         if load_weights:
             # A different class count gets a new head, as in keras-hub.
-            same_head = num_classes == timm_num_classes(config)
-            head = model.output_dense if same_head else None
+            head = model.output_dense if num_classes == timm_classes else None
             load_timm_weights(backbone, timm_checkpoint(preset), head)
         return model

@@ -4,7 +4,6 @@ import keras_hub
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
 from keras_gmlp.models.gmlp_image_converter import GMLPImageConverter
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
-from keras_gmlp.models.timm_gmlp_loader import timm_converter_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -40,4 +39,4 @@ class GMLPImageClassifierPreprocessor(
 
     @classmethod
     def from_timm_preset(cls, preset, config, **kwargs):
-        return cls(GMLPImageConverter(**timm_converter_kwargs(config)))
+        return cls(GMLPImageConverter.from_timm_preset(preset, config))
