@@ -6,12 +6,17 @@ from keras_gmlp.models.gmlp_causal_lm_preprocessor import GMLPCausalLMPreprocess
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPCausalLM(
-    GMLPPresetMixin, GMLPOptimizerMixin, GMLPDataLoaderMixin, keras_hub.models.CausalLM
+    GMLPPresetMixin,
+    GMLPOptimizerMixin,
+    GMLPShuffleMixin,
+    GMLPDataLoaderMixin,
+    keras_hub.models.CausalLM,
 ):
     """Causal language modelling and generation on a causal gMLP backbone.
 

@@ -10,6 +10,7 @@ from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
 )
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.preset_files import timm_checkpoint
 from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
 from keras_gmlp.models.timm_gmlp_loader import timm_num_classes
@@ -19,6 +20,7 @@ from keras_gmlp.models.timm_gmlp_loader import timm_num_classes
 class GMLPImageClassifier(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,
     keras_hub.models.ImageClassifier,

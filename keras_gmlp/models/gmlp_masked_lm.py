@@ -5,12 +5,17 @@ from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_masked_lm_preprocessor import GMLPMaskedLMPreprocessor
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPMaskedLM(
-    GMLPPresetMixin, GMLPOptimizerMixin, GMLPDataLoaderMixin, keras_hub.models.MaskedLM
+    GMLPPresetMixin,
+    GMLPOptimizerMixin,
+    GMLPShuffleMixin,
+    GMLPDataLoaderMixin,
+    keras_hub.models.MaskedLM,
 ):
     """Masked language modelling (BERT-style pretraining) on a gMLP encoder.
 

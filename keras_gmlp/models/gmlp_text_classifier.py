@@ -6,6 +6,7 @@ from keras_gmlp.models.gmlp_classifier_head import GMLPClassifierHead
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
 from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
     GMLPTextClassifierPreprocessor,
@@ -16,6 +17,7 @@ from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
 class GMLPTextClassifier(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,
     keras_hub.models.TextClassifier,
