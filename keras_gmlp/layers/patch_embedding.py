@@ -1,3 +1,5 @@
+import math
+
 import keras
 from keras import ops
 
@@ -45,12 +47,13 @@ class PatchEmbedding(keras.layers.Layer):
 
     def build(self, inputs_shape):
         image_size = tuple(inputs_shape[1:3])
-        if any(side is None or side % self.patch_size for side in image_size):
+        if None in image_size:
             raise ValueError(
                 "PatchEmbedding expects an image height and width that are "
                 f"fixed multiples of the patch size {self.patch_size}. "
                 f"Received image size {image_size}"
             )
+        check_patch_multiples(image_size, self.patch_size)
         self.projection.build(inputs_shape)
 
     def call(self, inputs):
@@ -74,3 +77,24 @@ class PatchEmbedding(keras.layers.Layer):
         config = super().get_config()
         config.update({"hidden_dim": self.hidden_dim, "patch_size": self.patch_size})
         return config
+
+
+def check_patch_multiples(image_size, patch_size):
+    """Refuses image sides that are not positive multiples of `patch_size`,
+    naming the nearest that are."""
+    if all(side > 0 and side % patch_size == 0 for side in image_size):
+        return
+    nearest = [
+        sorted(
+            {
+                max(patch_size, math.floor(side / patch_size) * patch_size),
+                max(patch_size, math.ceil(side / patch_size) * patch_size),
+            }
+        )
+        for side in image_size
+    ]
+    raise ValueError(
+        f"Image height and width must be multiples of the patch size "
+        f"{patch_size}. Received: {tuple(image_size)}. The nearest valid "
+        f"heights: {nearest[0]}; widths: {nearest[1]}"
+    )

@@ -6,6 +6,7 @@ import keras_hub
 
 from keras_gmlp.models import timm_gmlp_loader
 from keras_gmlp.models.gmlp_presets import PRESETS
+from keras_gmlp.models.input_size import with_input_size
 from keras_gmlp.models.preset_files import config_modality
 from keras_gmlp.models.preset_files import read_preset_config
 from keras_gmlp.models.preset_files import resolve_preset
@@ -41,9 +42,13 @@ class GMLPPresetMixin:
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
-        loads_weights = issubclass(cls, keras.Model) and kwargs.get(
-            "load_weights", True
-        )
+        is_model = issubclass(cls, keras.Model)
+        loads_weights = is_model and kwargs.get("load_weights", True)
+        new_sizes = [
+            {key: kwargs.pop(key)}
+            for key in ("image_shape", "max_sequence_length")
+            if is_model and kwargs.get(key) is not None
+        ]
         resolved = resolve_preset(preset, needs_weights=loads_weights)
         config = read_preset_config(resolved)
         modality = config_modality(config, preset)
@@ -54,8 +59,12 @@ class GMLPPresetMixin:
                 f"{sorted(cls.presets)}"
             )
         if timm_gmlp_loader.is_timm_config(config):
-            return cls.from_timm_preset(resolved, config, **kwargs)
-        return super().from_preset(resolved, **kwargs)
+            model = cls.from_timm_preset(resolved, config, **kwargs)
+        else:
+            model = super().from_preset(resolved, **kwargs)
+        for new_size in new_sizes:
+            model = with_input_size(model, **new_size)
+        return model
 
     @classmethod
     def from_timm_preset(cls, preset, config, **kwargs):
