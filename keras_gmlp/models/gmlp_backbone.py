@@ -4,6 +4,7 @@ import keras_hub
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
+from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.preset_files import timm_checkpoint
 from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
@@ -11,7 +12,7 @@ from keras_gmlp.models.timm_gmlp_loader import timm_backbone_kwargs
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
+class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
     """The gMLP vision backbone of "Pay Attention to MLPs".
 
     Embeds non-overlapping patches of the image as tokens, runs them through

@@ -3,11 +3,12 @@ import keras_hub
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
+from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
-class GMLPTextBackbone(GMLPPresetMixin, keras_hub.models.Backbone):
+class GMLPTextBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
     """The gMLP (and aMLP) text encoder of "Pay Attention to MLPs".
 
     Embeds token ids and runs them through `num_layers` `GMLPBlock`s and a
