@@ -4,6 +4,8 @@ import inspect
 import pathlib
 import re
 
+import numpy as np
+import PIL.Image
 import pytest
 
 import keras_gmlp
@@ -19,9 +21,20 @@ PUBLIC_CLASSES = [
 DOCUMENTED = PUBLIC_CLASSES + [toeplitz_fft_mix]
 
 
+def write_image_folder(root, classes=("cat", "dog"), per_class=5):
+    """The README's `my_images`: a few small random PNGs per class folder."""
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            pixels = rng.integers(0, 256, (30, 40, 3), dtype="uint8")
+            PIL.Image.fromarray(pixels).save(root / name / f"{index}.png")
+
+
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
     readme = pathlib.Path(__file__).parents[1] / "README.md"
     monkeypatch.chdir(tmp_path)  # the quick start saves a preset
+    write_image_folder(tmp_path / "my_images")
     blocks = CODE_BLOCK.findall(readme.read_text())
     assert blocks
     for block in blocks:

@@ -5,12 +5,13 @@ Only the gating units' spatial weights depend on the input size: `W` is
 copied unchanged.
 
 - **Images** (`image_shape`): `W` and `b` are resampled over the patch
-  grid, as timm resamples a ViT's position embeddings. With `A` the
-  `n' x n` linear interpolation from the old grid to the new one (a triangle
-  filter, widened when shrinking so that every old token counts),
-  `W' = (n / n') A W A^T` and `b' = A b`. The factor `n / n'` keeps the sum
-  over tokens: a smooth image gives the gate it gave before, and a constant
-  `W` keeps its row sums exactly.
+  grid, as timm resamples a ViT's position embeddings. With `A` the linear
+  interpolation from the old grid to the new one and `D` the one back (a
+  triangle filter, widened when shrinking so that it averages),
+  `W' = A W D` and `b' = A b`. An image upsampled to the new size, whose
+  tokens are `A v`, then gets about the gate it got before, upsampled: `W'
+  A v = A W (D A) v`, with `D A` a slight blur. Each row of `D` sums to
+  one, so a constant `W` keeps its row sums exactly.
 - **Text** (`max_sequence_length`): positions are absolute, so nothing is
   resampled. Longer: the learned block of `W` (toeplitz: the learned
   offsets) is kept and the new entries start as a fresh unit's do, at zero
@@ -69,16 +70,10 @@ def resize_over_patch_grid(source, target, config, changed):
     patch_size = config["patch_size"]
     grid = [side // patch_size for side in config["image_shape"][:2]]
     new_grid = [side // patch_size for side in changed["image_shape"][:2]]
-    # The grid's tokens are row-major, so its interpolation is a Kronecker
-    # product of the rows' and the columns'.
-    resample = np.kron(
-        linear_interpolation(grid[0], new_grid[0]),
-        linear_interpolation(grid[1], new_grid[1]),
-    )
+    up, down = grid_interpolation(grid, new_grid), grid_interpolation(new_grid, grid)
     kernel, bias = spatial_weights(source)
-    token_ratio = kernel.shape[-1] / resample.shape[0]
-    target.spatial_kernel.assign(token_ratio * resample @ kernel @ resample.T)
-    target.spatial_bias.assign(bias @ resample.T)
+    target.spatial_kernel.assign(up @ kernel @ down)
+    target.spatial_bias.assign(bias @ up.T)
 
 
 def resize_over_sequence(source, target, config, changed):
@@ -106,6 +101,16 @@ def spatial_weights(unit):
         keras.ops.convert_to_numpy(keras.ops.cast(weight, "float32"))
         for weight in (unit.spatial_kernel, unit.spatial_bias)
     ]
+
+
+def grid_interpolation(grid, new_grid):
+    """The `(n', n)` matrix resampling values on the row-major token grid
+    `grid` to `new_grid`: the Kronecker product of the rows' and the
+    columns' interpolations."""
+    return np.kron(
+        linear_interpolation(grid[0], new_grid[0]),
+        linear_interpolation(grid[1], new_grid[1]),
+    )
 
 
 def linear_interpolation(size, new_size):
