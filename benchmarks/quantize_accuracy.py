@@ -20,11 +20,11 @@ import keras_gmlp
 
 
 def held_out_digits(seed, validation_split):
-    from keras_gmlp.cli import split_indices
+    from keras_gmlp.cli_data import split_indices
     from keras_gmlp.data import load_digits
 
     images, labels = load_digits()
-    _, held_out = split_indices(len(labels), validation_split, seed)
+    _, held_out = split_indices(labels, validation_split, seed)
     return images[held_out], labels[held_out]
 
 

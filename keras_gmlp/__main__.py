@@ -1,5 +1,5 @@
 import sys
 
-from keras_gmlp.cli import main
+from keras_gmlp_cli import main
 
 sys.exit(main())

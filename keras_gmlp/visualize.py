@@ -1,8 +1,11 @@
 """Plots of what a gMLP model learned: the spatial weights `W` of its gating
-units, as in Figure 4 of "Pay Attention to MLPs".
+units, as in Figure 4 of "Pay Attention to MLPs"; and of how a classifier
+trained and how it errs, which `keras-gmlp` writes.
 
 Needs matplotlib, the `visualize` extra: `pip install "keras-gmlp[visualize]"`.
 """
+
+import csv
 
 import keras
 import numpy as np
@@ -86,6 +89,100 @@ def plot_spatial_weights(
     if path is not None:
         figure.savefig(path)
     return figure
+
+
+def plot_training_history(csv_logs, path=None):
+    """Plots loss and accuracy per epoch, training and validation, from the
+    files of `keras.callbacks.CSVLogger`, one per phase of training in
+    order (e.g. the head alone, then everything), phases marked.
+
+    Args:
+        csv_logs: list of paths of CSV logs with `loss`, `val_loss` and,
+            where measured, `accuracy` and `val_accuracy` columns.
+        path: str or `None`. Where to write the figure as a PNG.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+    ```python
+    import pathlib
+    import tempfile
+    from keras_gmlp.visualize import plot_training_history
+
+    log = pathlib.Path(tempfile.mkdtemp()) / "training.csv"
+    log.write_text("epoch,loss,val_loss\n0,2.3,2.2\n1,1.1,1.3\n")
+    figure = plot_training_history([log])
+    len(figure.axes)  # 1: loss (no accuracy was logged)
+    ```
+    """
+    rows = [row for log in csv_logs for row in _csv_rows(log)]
+    phase_starts = np.cumsum([len(_csv_rows(log)) for log in csv_logs])[:-1]
+    metrics = [m for m in ("loss", "accuracy") if rows and m in rows[0]]
+    figure = _matplotlib_figure_class()(
+        figsize=(4 * len(metrics), 3), layout="constrained"
+    )
+    epochs = np.arange(1, len(rows) + 1)
+    for ax, metric in zip(
+        figure.subplots(1, len(metrics), squeeze=False)[0], metrics, strict=True
+    ):
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            if prefix + metric in rows[0]:
+                values = [float(row[prefix + metric]) for row in rows]
+                ax.plot(epochs, values, marker=".", label=label)
+        for start in phase_starts:
+            ax.axvline(start + 0.5, color="gray", linestyle=":")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.legend(fontsize="small")
+    if path is not None:
+        figure.savefig(path)
+    return figure
+
+
+def plot_confusion_matrix(matrix, class_names, path=None):
+    """Plots a confusion matrix, true classes down the rows and predicted
+    ones across, each cell its count.
+
+    Args:
+        matrix: `(classes, classes)` array of counts.
+        class_names: list of str, one a class.
+        path: str or `None`. Where to write the figure as a PNG.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+    ```python
+    import numpy as np
+    from keras_gmlp.visualize import plot_confusion_matrix
+
+    figure = plot_confusion_matrix(np.array([[5, 1], [0, 4]]), ["cat", "dog"])
+    len(figure.axes)  # 2: the matrix and its colour bar
+    ```
+    """
+    matrix = np.asarray(matrix)
+    side = max(3.0, 0.4 * len(class_names) + 1.5)
+    figure = _matplotlib_figure_class()(figsize=(side + 1, side), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=ax)
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=90, fontsize="small")
+    ax.set_yticks(ticks, class_names, fontsize="small")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if len(class_names) <= 20:  # counts stay legible
+        for (row, column), count in np.ndenumerate(matrix):
+            ax.text(column, row, str(count), ha="center", va="center", fontsize="small")
+    if path is not None:
+        figure.savefig(path)
+    return figure
+
+
+def _csv_rows(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
 
 
 def spatial_gating_units(model):

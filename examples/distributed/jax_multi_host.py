@@ -30,7 +30,7 @@ import keras
 import tensorflow as tf
 
 from keras_gmlp.cli import small_image_classifier
-from keras_gmlp.cli import split_indices
+from keras_gmlp.cli_data import split_indices
 from keras_gmlp.data import load_digits
 from keras_gmlp.models import GMLPBackbone
 
@@ -79,7 +79,7 @@ def main():
         optimizer=keras.optimizers.AdamW(2e-3),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    train, held_out = split_indices(len(load_digits()[1]), 0.2, seed=0)
+    train, held_out = split_indices(load_digits()[1], 0.2, seed=0)
     classifier.fit(digits(train, args.batch_size), epochs=args.epochs, verbose=2)
     print(classifier.evaluate(digits(held_out, args.batch_size), return_dict=True))
 

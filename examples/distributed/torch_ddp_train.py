@@ -33,7 +33,7 @@ from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 from keras_gmlp.cli import small_image_classifier
-from keras_gmlp.cli import split_indices
+from keras_gmlp.cli_data import split_indices
 from keras_gmlp.data import load_digits
 
 
@@ -72,8 +72,8 @@ def digits(classifier, limit, seed):
     images, labels = load_digits()
     # The preprocessor resizes and rescales; it runs once, before training.
     inputs = torch.as_tensor(np.asarray(classifier.preprocessor(images)))
+    train, held_out = split_indices(labels, 0.2, seed, limit)
     labels = torch.as_tensor(labels, dtype=torch.long)
-    train, held_out = split_indices(len(labels), 0.2, seed, limit)
     return (inputs[train], labels[train]), (inputs[held_out], labels[held_out])
 
 

@@ -58,6 +58,8 @@ class GMLPPresetMixin:
                 f"'{preset}' holds a {modality} model. Its presets: "
                 f"{sorted(cls.presets)}"
             )
+        if issubclass(cls, keras_hub.models.Task) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = _task_dtype(config)
         if timm_gmlp_loader.is_timm_config(config):
             model = cls.from_timm_preset(resolved, config, **kwargs)
         else:
@@ -110,6 +112,20 @@ def keras_hub_task_names(backbone_cls):
             )
             names.add(next(hub_bases).__name__)
     return sorted(names)
+
+
+def _task_dtype(config):
+    """The dtype a task loads in when none is asked for: `None`, which
+    keras-hub resolves, except for a model saved under a mixed policy, whose
+    name keras-hub's task loader fails on (`Invalid dtype:
+    mixed_bfloat16`). Its rule for float policies, the current default
+    policy, applies: a mixed policy keeps float32 weights."""
+    saved = config.get("config", {}).get("dtype")
+    if isinstance(saved, dict) and saved.get("config", {}).get("name", "").startswith(
+        "mixed_"
+    ):
+        return keras.config.dtype_policy()
+    return None
 
 
 def _modality_of(cls):

@@ -14,8 +14,8 @@ import sys
 import keras
 import numpy as np
 
-from keras_gmlp.cli import BACKENDS
 from keras_gmlp.models import GMLPClassifier
+from keras_gmlp_cli import BACKENDS
 
 # Both presets in one process: most of its time goes to importing keras-hub.
 LOAD_AND_PREDICT = """
