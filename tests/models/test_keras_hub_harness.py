@@ -2,8 +2,8 @@
 task, preprocessor and shipped preset, as keras-hub runs it on its models.
 
 The models are tiny so that the module stays quick on every backend. The
-harness's mixed-precision and quantization checks run wherever keras-hub runs
-them (both skip themselves on torch CPU).
+harness's mixed-precision and quantization checks are on; keras-hub itself
+skips the first on torch without CUDA and the second on torch.
 """
 
 import numpy as np
@@ -105,10 +105,6 @@ REGULARIZED = {"dropout": 0.1, "drop_path_rate": 0.1}
 TEXT_VARIANTS = {**GATING_VARIANTS, "regularized": REGULARIZED}
 
 
-def named(variants):
-    return [(name, kwargs) for name, kwargs in variants.items()]
-
-
 def tensor(shape, seed=0):
     """A backend tensor of random floats, as keras-hub's layer tests feed."""
     return ops.convert_to_tensor(
@@ -142,7 +138,7 @@ class LayerHarnessTest(HarnessTestCase):
             expected_num_non_trainable_variables=1,  # DropPath's seed state
         )
 
-    @parameterized.named_parameters(named(GATING_VARIANTS))
+    @parameterized.named_parameters(*GATING_VARIANTS.items())
     def test_spatial_gating_unit(self, variant):
         num_weights = 8 if variant.get("attention_dim") else 4
         self.run_layer_test(
@@ -179,7 +175,7 @@ IMAGE_VARIANTS = {"plain": {}, "regularized": REGULARIZED}
 
 
 class GMLPBackboneHarnessTest(HarnessTestCase):
-    @parameterized.named_parameters(named(IMAGE_VARIANTS))
+    @parameterized.named_parameters(*IMAGE_VARIANTS.items())
     def test_backbone_basics(self, variant):
         self.run_vision_backbone_test(
             cls=GMLPBackbone,
@@ -191,7 +187,7 @@ class GMLPBackboneHarnessTest(HarnessTestCase):
             run_data_format_check=False,
         )
 
-    @parameterized.named_parameters(named(IMAGE_VARIANTS))
+    @parameterized.named_parameters(*IMAGE_VARIANTS.items())
     def test_saved_model(self, variant):
         self.run_model_saving_test(
             cls=GMLPBackbone,
@@ -201,7 +197,7 @@ class GMLPBackboneHarnessTest(HarnessTestCase):
 
 
 class GMLPTextBackboneHarnessTest(HarnessTestCase):
-    @parameterized.named_parameters(named(TEXT_VARIANTS))
+    @parameterized.named_parameters(*TEXT_VARIANTS.items())
     def test_backbone_basics(self, variant):
         self.run_backbone_test(
             cls=GMLPTextBackbone,
@@ -210,7 +206,7 @@ class GMLPTextBackboneHarnessTest(HarnessTestCase):
             expected_output_shape=(2, SEQUENCE_LENGTH, 8),
         )
 
-    @parameterized.named_parameters(named(TEXT_VARIANTS))
+    @parameterized.named_parameters(*TEXT_VARIANTS.items())
     def test_saved_model(self, variant):
         self.run_model_saving_test(
             cls=GMLPTextBackbone,
@@ -281,7 +277,7 @@ class TaskHarnessTest(HarnessTestCase):
     raw data, and checks that an uncompiled task's `fit` raises Keras' own
     error."""
 
-    @parameterized.named_parameters(named(TASKS))
+    @parameterized.named_parameters(*TASKS.items())
     def test_task_basics(self, task):
         make_task, train_data, output_shape = task
         cls, init_kwargs = make_task()
@@ -292,7 +288,7 @@ class TaskHarnessTest(HarnessTestCase):
             expected_output_shape=output_shape,
         )
 
-    @parameterized.named_parameters(named(TASKS))
+    @parameterized.named_parameters(*TASKS.items())
     def test_saved_model(self, task):
         make_task, train_data, _ = task
         cls, init_kwargs = make_task()
@@ -505,7 +501,7 @@ class PresetHarnessTest(HarnessTestCase):
         run = {preset for _, preset, *_ in PRESET_CASES.values()}
         self.assertEqual(run, with_weights)
 
-    @parameterized.named_parameters(named(PRESET_CASES))
+    @parameterized.named_parameters(*PRESET_CASES.items())
     def test_preset(self, case):
         cls, preset, input_data, init_kwargs, output_shape = case
         self.run_preset_test(
