@@ -70,8 +70,17 @@ class PatchEmbedding(keras.layers.Layer):
 
     def compute_output_shape(self, inputs_shape):
         height, width = inputs_shape[1:3]
-        num_patches = (height // self.patch_size) * (width // self.patch_size)
+        num_patches = None  # for an image size known only at call time
+        if height is not None and width is not None:
+            num_patches = (height // self.patch_size) * (width // self.patch_size)
         return (inputs_shape[0], num_patches, self.hidden_dim)
+
+    def compute_output_spec(self, inputs):
+        # Keras' own `compute_output_spec` reads the shapes of tensors only,
+        # and `GMLPBackbone.compute_output_spec` hands this first layer the
+        # images as they come, numpy arrays included.
+        output_shape = self.compute_output_shape(tuple(inputs.shape))
+        return keras.KerasTensor(output_shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

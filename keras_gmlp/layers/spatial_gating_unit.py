@@ -221,8 +221,8 @@ class SpatialGatingUnit(keras.layers.Layer):
     def compute_output_shape(
         self, inputs_shape, padding_mask_shape=None, attention_inputs_shape=None
     ):
-        inputs_shape = _joined_shape(inputs_shape)
-        return (*inputs_shape[:-1], inputs_shape[-1] // 2)
+        *leading, channels = _joined_shape(inputs_shape)
+        return (*leading, None if channels is None else channels // 2)
 
     def get_config(self):
         config = super().get_config()
@@ -252,4 +252,5 @@ def _joined_shape(inputs_shape):
     """`inputs_shape`, or for a pair `(u, v)` the shape of the two joined."""
     if not isinstance(inputs_shape[0], (list, tuple)):
         return tuple(inputs_shape)
-    return (*inputs_shape[0][:-1], 2 * inputs_shape[0][-1])
+    *leading, channels = inputs_shape[0]
+    return (*leading, None if channels is None else 2 * channels)

@@ -2,6 +2,7 @@ import math
 
 import keras
 import keras_hub
+import numpy as np
 
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
@@ -79,9 +80,14 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
 
     def call(self, inputs):
         outputs = super().call(inputs)
-        if self.center_crop is not None:
-            outputs = self.center_crop(outputs)
-        return outputs
+        if self.center_crop is None:
+            return outputs
+        cropped = self.center_crop(outputs)
+        if isinstance(outputs, np.ndarray):
+            # keras-hub's call gives numpy in a Grain pipeline, which pickles
+            # its elements across worker processes; the crop gave a tensor.
+            return keras.ops.convert_to_numpy(cropped)
+        return cropped
 
     def get_config(self):
         config = super().get_config()

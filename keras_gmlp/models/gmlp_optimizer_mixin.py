@@ -22,7 +22,11 @@ class GMLPOptimizerMixin:
         return super().train_on_batch(*args, **kwargs)
 
     def _build_optimizer(self):
-        if not self.built or self.optimizer is None or self.optimizer.built:
+        # Uncompiled, the model has no `optimizer`: Keras' own `fit` then
+        # says to call `compile()` first.
+        if not (self.built and self.compiled):
+            return
+        if self.optimizer is None or self.optimizer.built:
             return
         # A model made under a `tf.distribute` strategy gets its optimizer's
         # variables from that strategy, as in Keras' own build; only

@@ -27,6 +27,16 @@ def test_tokens_are_row_major_patches():
 def test_compute_output_shape():
     layer = PatchEmbedding(hidden_dim=5, patch_size=4)
     assert layer.compute_output_shape((None, 12, 8, 3)) == (None, 6, 5)
+    assert layer.compute_output_shape((2, None, 8, 3)) == (2, None, 5)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["numpy", "tensor"])
+def test_compute_output_spec_reads_any_array(as_tensor):
+    images = random_images().astype("float32")
+    if as_tensor:
+        images = keras.ops.convert_to_tensor(images)
+    spec = PatchEmbedding(hidden_dim=5, patch_size=4).compute_output_spec(images)
+    assert (spec.shape, spec.dtype) == ((2, 6, 5), "float32")
 
 
 def test_image_size_not_divisible_by_patch_raises():

@@ -68,6 +68,19 @@ def test_output_shape(kwargs):
 
 
 @pytest.mark.parametrize(
+    "inputs_shape, output_shape",
+    [
+        ((None, None, CHANNELS), (None, None, CHANNELS // 2)),
+        (((None, LENGTH, 4), (None, LENGTH, 4)), (None, LENGTH, 4)),  # (u, v)
+        ((BATCH, LENGTH, None), (BATCH, LENGTH, None)),
+    ],
+    ids=["unknown_batch_and_length", "pair", "unknown_channels"],
+)
+def test_compute_output_shape(inputs_shape, output_shape):
+    assert SpatialGatingUnit().compute_output_shape(inputs_shape) == output_shape
+
+
+@pytest.mark.parametrize(
     "spatial_weights, fft",
     [("dense", False), ("toeplitz", False), ("toeplitz", True)],
     ids=["dense", "toeplitz", "toeplitz_fft"],

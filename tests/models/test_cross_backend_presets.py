@@ -30,7 +30,10 @@ for preset in sys.argv[2:]:
     np.save(f"{directory}/{preset}.npy", classifier.predict(inputs, verbose=0))
 """
 INPUTS = {
-    "gmlp_tiny_image_test": np.random.default_rng(0).integers(0, 256, (3, 40, 40, 3)),
+    # At the preset's image size: keras-hub preprocesses numpy inputs on the
+    # backend itself where `grain` is installed, and torch's bicubic resize
+    # differs from TensorFlow's and JAX's (by up to 21 of 255).
+    "gmlp_tiny_image_test": np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3)),
     "amlp_tiny_text_test": np.array(["a value", "an error in the file", "return"]),
 }
 NEXT_BACKEND = BACKENDS[(BACKENDS.index(keras.backend.backend()) + 1) % len(BACKENDS)]

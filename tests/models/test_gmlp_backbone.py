@@ -40,6 +40,20 @@ def test_every_block_outputs_batch_major_features():
     assert tuple(block.output.shape) == (None, 16, 8)
 
 
+def test_output_spec_of_numpy_images():
+    spec = GMLPBackbone(**TINY).compute_output_spec(random_images(batch=3))
+    assert (spec.shape, spec.dtype) == ((3, 16, 8), "float32")
+
+
+def test_inside_another_functional_model():
+    backbone = GMLPBackbone(**TINY)
+    images = keras.Input((16, 16, 3), batch_size=3)  # not the backbone's batch
+    model = keras.Model(images, keras.layers.Dense(2)(backbone(images)))
+    assert tuple(model.output.shape) == (3, 16, 2)
+    spec = model.compute_output_spec(random_images(batch=5))
+    assert spec.shape == (5, 16, 2)
+
+
 def test_compiled_predict_matches_eager_call():
     backbone = GMLPBackbone(**TINY)
     images = random_images()

@@ -38,3 +38,13 @@ def test_the_train_step_is_traced_once_with_the_optimizer_built(method):
         classifier.train_on_batch(images, labels)
     # Unbuilt, TensorFlow traced the step twice, first with it unbuilt.
     assert optimizer_built == [True]
+
+
+@pytest.mark.parametrize("method", ["fit", "train_on_batch"])
+def test_an_uncompiled_task_gets_keras_own_error(method):
+    classifier = GMLPClassifier.from_preset(
+        "gmlp_tiny_image_test", num_classes=2, compile=False
+    )
+    images, labels = np.zeros((4, 48, 48, 3), "uint8"), np.arange(4) % 2
+    with pytest.raises(ValueError, match=r"You must call `compile\(\)`"):
+        getattr(classifier, method)(images, labels)
