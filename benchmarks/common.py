@@ -81,10 +81,10 @@ def jit_compile():
     """The `jit_compile` the benchmarks pass to `Model.compile`. XLA on JAX
     and TensorFlow, where Keras' default leaves TensorFlow uncompiled on
     CPU-only machines (TensorFlow's XLA runs gMLP-Ti 1.2x faster here, see
-    README.md). `torch.compile` on a GPU, where eager Keras is bound by
+    benchmarks/README.md). `torch.compile` on a GPU, where eager Keras is bound by
     Python (gMLP-Ti inference on an H100, bf16, batch 256: 68 ms eager,
     17 ms compiled); eager on a CPU, where compiling takes minutes on 2
-    cores and runs slower than eager (README.md). `BENCH_TORCH_EAGER=1`
+    cores and runs slower than eager (benchmarks/README.md). `BENCH_TORCH_EAGER=1`
     keeps torch eager on a GPU too, where compiling 30 blocks' training
     step takes minutes."""
     import keras

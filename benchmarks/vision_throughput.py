@@ -2,7 +2,7 @@
 lucidrains' g-mlp-pytorch, next to the machine's matmul limit.
 
     python benchmarks/vision_throughput.py            # everything, ~4 min on 2 cores
-    python benchmarks/vision_throughput.py --rounds 3 # the README's table, ~12 min
+    python benchmarks/vision_throughput.py --rounds 3 # the tables in README.md, ~12 min
     python benchmarks/vision_throughput.py --models ti --repeats 3
     python benchmarks/vision_throughput.py --implementations g-mlp-pytorch jax torch \
         --dtype bfloat16 --batch-size 256 --output vision_gpu_bf16   # on a GPU

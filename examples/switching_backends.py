@@ -23,8 +23,9 @@ backend, each in its own Python process: `keras-gmlp train`, which trains a
 small gMLP on the handwritten digits that ship with keras_gmlp, evaluates it
 on held-out digits and saves a preset. Then it loads the preset each backend
 saved into this process, whatever its backend, and checks they all agree.
-Colab has all three backends installed; elsewhere,
-`pip install "keras-gmlp[all]"`.
+Colab has all three backends installed; elsewhere, install keras_gmlp with
+the `all` extra: `pip install -e ".[all]"` in a clone of the repository, or
+the first cell's command with `[all]` for `[visualize]`.
 """
 
 """

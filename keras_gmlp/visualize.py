@@ -2,7 +2,8 @@
 units, as in Figure 4 of "Pay Attention to MLPs"; and of how a classifier
 trained and how it errs, which `keras-gmlp` writes.
 
-Needs matplotlib, the `visualize` extra: `pip install "keras-gmlp[visualize]"`.
+Needs matplotlib, the `visualize` extra: `pip install -e ".[visualize]"` in a
+clone of the repository, or from its git URL (`INSTALL_HINT`).
 """
 
 import csv
@@ -13,8 +14,13 @@ from keras import ops
 
 from keras_gmlp.layers.gmlp_block import GMLPBlock
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
+from keras_gmlp.version import REPOSITORY_URL
 
-INSTALL_HINT = 'pip install "keras-gmlp[visualize]"'
+# keras-gmlp is not on PyPI: install from a clone or from the git URL.
+INSTALL_HINT = (
+    'pip install -e ".[visualize]" in a clone, or '
+    f'pip install "keras-gmlp[visualize] @ git+{REPOSITORY_URL}"'
+)
 # A diverging map centred on zero: W's signs matter as much as its size.
 COLORMAP = "RdBu_r"
 PANEL_INCHES = 1.6

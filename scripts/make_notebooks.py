@@ -21,13 +21,26 @@ import json
 import pathlib
 import sys
 
-# The GitHub repository the badges and the install cell point at; the only
-# place to change when the repository moves.
-REPOSITORY = "keras-gmlp/keras-gmlp"
-EXAMPLES = pathlib.Path(__file__).parents[1] / "examples"
-INSTALL = (
-    f'!pip install -q "keras-gmlp[visualize] @ git+https://github.com/{REPOSITORY}"'
-)
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = pathlib.Path(__file__).parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def repository_url():
+    """The repository that pyproject.toml's [project.urls] declares: the one
+    place to change when it moves."""
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["project"]["urls"]["Repository"]
+
+
+# The badges and the install cell point at it; Colab wants "owner/name".
+REPOSITORY_URL = repository_url()
+REPOSITORY = REPOSITORY_URL.removeprefix("https://github.com/")
+INSTALL = f'!pip install -q "keras-gmlp[visualize] @ git+{REPOSITORY_URL}"'
 HEADER_FIELDS = ("Author", "Date created", "Last modified", "Description")
 METADATA = {
     "colab": {"provenance": []},
@@ -73,9 +86,11 @@ def header_cell(header, script):
     fields = dict(_header_field(line, script) for line in header.strip().splitlines())
     if "Title" not in fields:
         raise ValueError(f"{script}'s header docstring has no 'Title:' line.")
-    path = f"{REPOSITORY}/blob/main/examples"
-    colab = f"https://colab.research.google.com/github/{path}/{script.stem}.ipynb"
-    github = f"https://github.com/{path}/{script.name}"
+    colab = (
+        "https://colab.research.google.com/github/"
+        f"{REPOSITORY}/blob/main/examples/{script.stem}.ipynb"
+    )
+    github = f"{REPOSITORY_URL}/blob/main/examples/{script.name}"
     text = [f"# {fields['Title']}", ""]
     text += [f"**{key}:** {fields[key]}<br>" for key in HEADER_FIELDS if key in fields]
     text += [

@@ -9,7 +9,7 @@ from keras_gmlp import GMLPClassifier
 from tests.helpers import to_numpy
 
 BACKEND = keras.backend.backend()
-# Why a format does not export yet on a backend (README.md, "Export").
+# Why a format does not export yet on a backend (README.md, "Precision and export").
 SAVED_MODEL_FAILURES = {
     "jax": "jax2tf's StableHLO (jax 0.10) is newer than TensorFlow 2.21's "
     "XlaCallModule can read, and the image converter does not trace under "
