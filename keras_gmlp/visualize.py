@@ -179,8 +179,10 @@ def plot_confusion_matrix(matrix, class_names, path=None):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if len(class_names) <= 20:  # counts stay legible
+        dark = matrix > matrix.max() / 2
         for (row, column), count in np.ndenumerate(matrix):
-            ax.text(column, row, str(count), ha="center", va="center", fontsize="small")
+            color = "white" if dark[row, column] else "black"
+            ax.text(column, row, count, ha="center", va="center", color=color)
     if path is not None:
         figure.savefig(path)
     return figure
