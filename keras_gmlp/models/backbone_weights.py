@@ -19,6 +19,8 @@ from keras_gmlp.layers.memory_budget import weight_bytes
 
 # Keras names the layers of a functional model in its weights file after
 # their class: `gmlp_block`, `gmlp_block_1`, ...
+# The arguments every keras-hub backbone takes besides its own.
+BASE_ARGUMENTS = ("name", "trainable", "dtype")
 _BLOCK_GROUP = re.compile(r"^layers/(gmlp_block(?:_\d+)?)/")
 
 
@@ -28,7 +30,7 @@ def check_backbone_fits_in_memory(name, outer, block, num_layers, dtype):
     left."""
     num_bytes = weight_bytes(outer.values(), dtype)
     num_bytes += weight_bytes(block.values(), dtype) * num_layers
-    check_fits_in_memory(num_bytes, f"A {name} of {num_layers} blocks")
+    check_fits_in_memory(num_bytes, f"The weights of a {name} of {num_layers} blocks")
 
 
 def block_group(index):
@@ -46,7 +48,14 @@ def constructor_arguments(cls, config, config_name):
             f"{config_name} does not hold arguments of {cls.__name__}: {error}"
         ) from None
     bound.apply_defaults()
-    return {**bound.arguments, **bound.arguments.get("kwargs", {})}
+    other = bound.arguments.pop("kwargs", {})
+    unknown = sorted(set(other) - set(BASE_ARGUMENTS))
+    if unknown:
+        raise ValueError(
+            f"{config_name} holds arguments that {cls.__name__} does not take: "
+            f"{unknown}"
+        )
+    return {**bound.arguments, **other}
 
 
 def check_weights_file(cls, config, config_name, weights_paths, weights_name):

@@ -6,8 +6,13 @@ import keras_hub
 
 from keras_gmlp.models import timm_gmlp_loader
 from keras_gmlp.models.gmlp_presets import PRESETS
+from keras_gmlp.models.input_checks import check_preprocessor_fits
 from keras_gmlp.models.input_size import with_input_size
+from keras_gmlp.models.preset_checks import check_config_files
+from keras_gmlp.models.preset_checks import check_preset_weights
 from keras_gmlp.models.preset_files import config_modality
+from keras_gmlp.models.preset_files import preset_file
+from keras_gmlp.models.preset_files import read_json_object
 from keras_gmlp.models.preset_files import read_preset_config
 from keras_gmlp.models.preset_files import resolve_preset
 from keras_gmlp.models.preset_files import staged_preset_directory
@@ -61,7 +66,14 @@ class GMLPPresetMixin:
         if timm_gmlp_loader.is_timm_config(config):
             model = cls.from_timm_preset(resolved, config, **kwargs)
         else:
+            check_config_files(resolved)
+            if loads_weights:
+                _check_weights_file(cls, resolved, config, kwargs)
             model = super().from_preset(resolved, **kwargs)
+            if getattr(model, "preprocessor", None) is not None:
+                check_preprocessor_fits(
+                    model.preprocessor, model.backbone, cls.__name__
+                )
         for new_size in new_sizes:
             model = with_input_size(model, **new_size)
         return model
@@ -79,6 +91,23 @@ class GMLPPresetMixin:
             name_the_tasks(staging)
 
 
+def _check_weights_file(cls, preset, config, kwargs):
+    """Refuses a preset whose weights file does not hold the weights of the
+    backbone `cls.from_preset(preset, **kwargs)` would build."""
+    backbone_cls = keras.saving.get_registered_object(config["registered_name"])
+    backbone_config = dict(config["config"])
+    if issubclass(cls, keras_hub.models.Backbone):
+        # keras-hub passes a backbone's other arguments on to its config.
+        overrides = {
+            k: v for k, v in kwargs.items() if k not in ("load_weights", "dtype")
+        }
+        backbone_config.update(overrides)
+    task_file = preset_file(preset, "task.json")
+    is_task = issubclass(cls, keras_hub.models.Task)
+    task_config = read_json_object(task_file) if is_task and task_file else None
+    check_preset_weights(preset, config, backbone_cls, backbone_config, task_config)
+
+
 def name_the_tasks(preset_dir):
     """Lists in a preset's `metadata.json` the keras-hub tasks its backbone
     serves (`"ImageClassifier"`, `"MaskedLM"`, ...).
@@ -91,7 +120,7 @@ def name_the_tasks(preset_dir):
         return
     config = read_preset_config(str(preset_dir))
     backbone_cls = keras.saving.get_registered_object(config["registered_name"])
-    metadata = json.loads(metadata_path.read_text())
+    metadata = read_json_object(metadata_path)
     metadata["tasks"] = keras_hub_task_names(backbone_cls)
     metadata_path.write_text(json.dumps(metadata, indent=4))
 

@@ -4,6 +4,7 @@ atomically. Imports no model class, so that every class can use it.
 
 import contextlib
 import json
+import os
 import pathlib
 import shutil
 import tempfile
@@ -16,6 +17,16 @@ from keras_gmlp.models.gmlp_presets import PRESETS
 BACKBONE_MODALITIES = {
     "keras_gmlp>GMLPBackbone": "image",
     "keras_gmlp>GMLPTextBackbone": "text",
+}
+# Config files are a few KB; a larger one is refused before it is parsed.
+MAX_CONFIG_BYTES = 64 * 2**20
+_JSON_TYPES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
 }
 # Preset directories being written by an outer `save_to_preset`: a task saves
 # its backbone and preprocessor into the same staging directory.
@@ -45,12 +56,36 @@ def resolve_preset(preset, needs_weights=False):
             f"Unknown preset '{preset}': it is not a named preset nor a "
             f"directory. Named presets: {sorted(PRESETS)}"
         )
+    check_files_stay_inside(directory)
     if not (directory / "config.json").exists():
         raise ValueError(
             f"'{preset}' is not a preset directory: it has no config.json. "
             "Presets are written by `save_to_preset`."
         )
     return preset
+
+
+def check_files_stay_inside(directory):
+    """Refuses a preset directory holding an entry that resolves (symlinks
+    followed) outside it, or that is neither a regular file nor a directory:
+    a preset reads no vocabulary from elsewhere on disk, and no FIFO blocks
+    a read forever."""
+    root = pathlib.Path(os.path.realpath(directory))
+    for parent, names, filenames in os.walk(root):
+        for name in names + filenames:
+            path = pathlib.Path(parent) / name
+            resolved = pathlib.Path(os.path.realpath(path))
+            if not resolved.is_relative_to(root):
+                raise ValueError(
+                    f"Preset '{directory}' holds '{path.relative_to(root)}', "
+                    f"which resolves to '{resolved}', outside the preset. A "
+                    "preset may only read its own files."
+                )
+            if not (resolved.is_file() or resolved.is_dir()):
+                raise ValueError(
+                    f"Preset '{directory}' holds '{path.relative_to(root)}', "
+                    "which is neither a regular file nor a directory."
+                )
 
 
 def _named_preset(name, needs_weights):
@@ -111,7 +146,28 @@ def read_preset_config(preset):
     path = preset_file(preset, "config.json")
     if path is None:
         raise ValueError(f"Preset '{preset}' has no config.json.")
-    return json.loads(pathlib.Path(path).read_text())
+    return read_json_object(path)
+
+
+def read_json_object(path):
+    """The JSON object (a dict) in the file `path`; a `ValueError` naming the
+    file for one that is too large, not UTF-8, not JSON or not an object."""
+    path = pathlib.Path(path)
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path} holds {path.stat().st_size} bytes, more than a config file "
+            f"may ({MAX_CONFIG_BYTES})."
+        )
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path} is not a UTF-8 JSON file: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{path} holds a JSON {_JSON_TYPES[type(config)]}, expected an "
+            "object (a dict of settings)."
+        )
+    return config
 
 
 def preset_modality(preset):
@@ -131,6 +187,11 @@ def config_modality(config, preset):
             f"Preset '{preset}' does not hold a gMLP backbone: its config.json "
             f"names {registered_name!r}, expected one of "
             f"{sorted(BACKBONE_MODALITIES)}"
+        )
+    if not isinstance(config.get("config"), dict):
+        raise ValueError(
+            f"Preset '{preset}' has a config.json without the backbone's "
+            'arguments: expected an object under "config".'
         )
     return BACKBONE_MODALITIES[registered_name]
 
