@@ -134,7 +134,8 @@ class GMLPBlock(keras.layers.Layer):
             self.attention_dim,
         )
         check_fits_in_memory(
-            weight_bytes(shapes.values(), self.dtype_policy), "A GMLPBlock"
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a GMLPBlock",
         )
         self.layer_norm.build(inputs_shape)
         self.proj_in.build(inputs_shape)

@@ -36,13 +36,13 @@ def weight_bytes(shapes, dtype=None):
 
 def check_fits_in_memory(num_bytes, what):
     """Raises a `MemoryError` stating the size when `num_bytes` exceed the
-    memory this process can still get; `what` names what needs them."""
+    memory this process can still get; `what` names what they are for."""
     available = available_memory()
     if available is not None and num_bytes > available:
         raise MemoryError(
-            f"{what} needs {format_bytes(num_bytes)} for its weights, more "
-            f"than the {format_bytes(available)} of memory available. Choose "
-            "smaller sizes."
+            f"{what}: {format_bytes(num_bytes)}, more than the "
+            f"{format_bytes(available)} of memory available. Choose smaller "
+            "sizes."
         )
 
 

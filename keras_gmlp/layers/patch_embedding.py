@@ -63,7 +63,8 @@ class PatchEmbedding(keras.layers.Layer):
         check_positive_int("PatchEmbedding", "channels", channels)
         shapes = self.weight_shapes(channels, self.hidden_dim, self.patch_size)
         check_fits_in_memory(
-            weight_bytes(shapes.values(), self.dtype_policy), "PatchEmbedding"
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a PatchEmbedding",
         )
         self.projection.build(inputs_shape)
 

@@ -129,7 +129,7 @@ class SpatialGatingUnit(keras.layers.Layer):
         )
         check_fits_in_memory(
             weight_bytes(shapes.values(), self.dtype_policy),
-            f"A SpatialGatingUnit on {self.max_length} tokens",
+            f"The weights of a SpatialGatingUnit on {self.max_length} tokens",
         )
         self.layer_norm.build((*inputs_shape[:-1], channels // 2))
         # Near-zero W and unit b: timm draws W from the same N(0, 1e-6).

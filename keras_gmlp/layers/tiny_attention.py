@@ -65,7 +65,8 @@ class TinyAttention(keras.layers.Layer):
             inputs_shape[-1], self.attention_dim, self.output_dim
         )
         check_fits_in_memory(
-            weight_bytes(shapes.values(), self.dtype_policy), "TinyAttention"
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a TinyAttention",
         )
         self.query_key_value_dense.build(inputs_shape)
         self.output_dense.build((*inputs_shape[:-1], self.attention_dim))

@@ -11,6 +11,7 @@ from keras_gmlp.models.backbone_weights import check_backbone_fits_in_memory
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.input_checks import check_images
 from keras_gmlp.models.preset_files import timm_checkpoint
 from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
 from keras_gmlp.models.timm_gmlp_loader import timm_backbone_kwargs
@@ -141,6 +142,16 @@ class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
             }
         )
         return config
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        self.check_inputs(inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def check_inputs(self, images):
+        """Raises a `ValueError` for concrete images other than a batch of
+        `image_shape`; symbolic and traced ones (a step being compiled, where
+        no check can raise) pass unchecked."""
+        check_images(images, self.image_shape, "GMLPBackbone")
 
     @staticmethod
     def weight_shapes(

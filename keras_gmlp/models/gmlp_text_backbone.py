@@ -8,6 +8,7 @@ from keras_gmlp.models.backbone_weights import check_backbone_fits_in_memory
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.input_checks import check_token_ids
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -177,6 +178,19 @@ class GMLPTextBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone
             }
         )
         return config
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        self.check_inputs(inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def check_inputs(self, inputs):
+        """Raises a `ValueError` for concrete token ids outside the
+        vocabulary, or sequences empty or longer than `max_sequence_length`;
+        symbolic and traced ones (a step being compiled, where no check can
+        raise) pass unchecked."""
+        check_token_ids(
+            inputs, self.vocabulary_size, self.max_sequence_length, "GMLPTextBackbone"
+        )
 
     @staticmethod
     def weight_shapes(
