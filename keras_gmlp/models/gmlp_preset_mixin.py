@@ -17,6 +17,25 @@ from keras_gmlp.models.preset_files import read_preset_config
 from keras_gmlp.models.preset_files import resolve_preset
 from keras_gmlp.models.preset_files import staged_preset_directory
 
+# The files of a preset's parts, as fnmatch patterns.
+MODEL_FILES = (
+    "config.json",
+    "metadata.json",
+    "model.weights.h5",
+    "model.weights.json",
+    "model_*.weights.h5",
+    "task.json",
+    "task.weights.h5",
+)
+PREPROCESSING_FILES = (
+    "tokenizer.json",
+    "preprocessor.json",
+    "image_converter.json",
+    "audio_converter.json",
+    "video_converter.json",
+    "assets/*",
+)
+
 
 class classproperty(property):  # noqa: N801 (named like `property`)
     """A read-only property of the class."""
@@ -30,9 +49,10 @@ class GMLPPresetMixin:
 
     Mixed in before the keras-hub base class. `from_preset` resolves the
     names in `keras_gmlp.presets`, checks that the preset holds a gMLP model
-    of the class's modality (so no foreign object is deserialised), then
-    defers to keras-hub. `save_to_preset` writes to a staging directory and
-    renames it into place, so a failed save leaves no half-written preset.
+    of the class's modality (so no foreign object is deserialised) and that
+    its files belong together, then defers to keras-hub. `save_to_preset`
+    writes to a staging directory and swaps it into place, so that the
+    path always holds a complete preset, old or new.
     """
 
     @classproperty
@@ -86,9 +106,21 @@ class GMLPPresetMixin:
         raise ValueError(f"{cls.__name__} cannot be loaded from a timm checkpoint.")
 
     def save_to_preset(self, preset_dir, **kwargs):
-        with staged_preset_directory(preset_dir) as staging:
+        with staged_preset_directory(preset_dir, self._kept_files()) as staging:
             super().save_to_preset(staging, **kwargs)
             name_the_tasks(staging)
+
+    def _kept_files(self):
+        """The files of an existing preset that saving this object over it
+        keeps: a task replaces the whole preset; a backbone keeps the
+        preprocessing (and drops a task built on another backbone); a
+        tokenizer, converter or preprocessor keeps everything else, so that
+        a preset can be saved part by part, as in keras-hub."""
+        if isinstance(self, keras_hub.models.Task):
+            return ()
+        if isinstance(self, keras_hub.models.Backbone):
+            return PREPROCESSING_FILES
+        return MODEL_FILES + PREPROCESSING_FILES
 
 
 def _check_weights_file(cls, preset, config, kwargs):

@@ -3,13 +3,16 @@ atomically. Imports no model class, so that every class can use it.
 """
 
 import contextlib
+import fnmatch
 import json
 import os
 import pathlib
 import shutil
-import tempfile
 
 from keras_gmlp.models import timm_gmlp_loader
+from keras_gmlp.models.directory_swap import remove_leftovers
+from keras_gmlp.models.directory_swap import staging_directory
+from keras_gmlp.models.directory_swap import swap_into_place
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
 from keras_gmlp.models.gmlp_presets import PRESETS
 
@@ -197,31 +200,60 @@ def config_modality(config, preset):
 
 
 @contextlib.contextmanager
-def staged_preset_directory(preset_dir):
-    """Yields a staging directory that replaces `preset_dir` on success.
+def staged_preset_directory(preset_dir, kept_files=()):
+    """Yields an empty staging directory that replaces `preset_dir` whole
+    once the block saved into it.
 
-    The staging directory starts as a copy of an existing preset, so saving a
-    part (a tokenizer, say) into a preset keeps the other parts. On failure
-    it is removed and `preset_dir` is left as it was.
+    At every instant `preset_dir` holds the complete old preset or the
+    complete new one (`directory_swap`). Of the old preset, only the files
+    that match `kept_files` (fnmatch patterns of names in the preset, or of
+    `assets/` subdirectories) and that the save did not write are carried
+    over: saving a tokenizer into a preset keeps its backbone, while saving a
+    task leaves no old file behind. On failure the staging directory is
+    removed and `preset_dir` is left as it was. New directories get the
+    permissions of the user's umask; a `preset_dir` that is a symlink stays
+    one, its target replaced. Leftovers of saves that were killed are
+    removed first.
     """
-    target = pathlib.Path(preset_dir).absolute()
+    target = pathlib.Path(os.path.realpath(preset_dir))
     if str(target) in _STAGING_DIRECTORIES:
         yield str(target)
         return
     check_preset_destination(preset_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent)
-    )
+    remove_leftovers(target)
+    staging = staging_directory(target)
     _STAGING_DIRECTORIES.add(str(staging))
     try:
-        if target.is_dir():
-            shutil.copytree(target, staging, dirs_exist_ok=True)
         yield str(staging)
-        _replace_directory(target, staging)
+        if target.is_dir():
+            _carry_over(target, staging, kept_files)
+        swap_into_place(staging, target)
     finally:
         _STAGING_DIRECTORIES.discard(str(staging))
-        shutil.rmtree(staging, ignore_errors=True)
+        # The failed new preset, or the old one after the swap. What remains
+        # of it the next save removes; the save itself has failed or not.
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _carry_over(old, new, kept_files):
+    """Copies into `new` the files of `old` that match `kept_files` and
+    that `new` does not have."""
+    entries = [entry for entry in old.iterdir() if entry.name != "assets"]
+    if (old / "assets").is_dir():
+        entries += list((old / "assets").iterdir())
+    for entry in entries:
+        name = str(entry.relative_to(old))
+        destination = new / name
+        kept = any(fnmatch.fnmatch(name, pattern) for pattern in kept_files)
+        if not kept or os.path.lexists(destination):
+            continue
+        destination.parent.mkdir(exist_ok=True)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, destination, symlinks=True)
+        else:
+            shutil.copy2(entry, destination, follow_symlinks=False)
 
 
 def check_preset_destination(preset_dir):
@@ -237,19 +269,6 @@ def check_preset_destination(preset_dir):
             "directory that is not a preset (it has no config.json). Pick an "
             "empty or new directory."
         )
-
-
-def _replace_directory(target, replacement):
-    """Renames `replacement` to `target`, discarding an existing `target`."""
-    if target.exists():
-        discarded = pathlib.Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
-        )
-        target.rename(discarded / target.name)
-        replacement.rename(target)
-        shutil.rmtree(discarded)
-    else:
-        replacement.rename(target)
 
 
 def timm_checkpoint(preset):
