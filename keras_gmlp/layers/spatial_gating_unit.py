@@ -156,7 +156,13 @@ class SpatialGatingUnit(keras.layers.Layer):
             u, v = inputs
         else:
             u, v = ops.split(inputs, 2, axis=-1)
-        length = ops.shape(v)[1]
+        batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+        if isinstance(batch_size, int) and batch_size == 0:
+            # The heads' reshapes cannot infer a size from none.
+            raise ValueError(
+                "SpatialGatingUnit expects at least one sequence. Received a "
+                f"batch of shape {tuple(v.shape)}"
+            )
         self._check_length(length)
         normalized = layer_norm(self.layer_norm, v)
         if padding_mask is not None:
