@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_gmlp.layers.argument_checks import check_rate
+
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class DropPath(keras.layers.Layer):
@@ -32,9 +34,8 @@ class DropPath(keras.layers.Layer):
     """
 
     def __init__(self, rate=0.0, seed=None, batch_axis=0, **kwargs):
+        check_rate("DropPath", "rate", rate)
         super().__init__(**kwargs)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"`rate` must be in [0, 1). Received: rate={rate}")
         self.rate = rate
         self.seed = seed
         self.batch_axis = batch_axis

@@ -1,10 +1,18 @@
 import keras
 
+from keras_gmlp.layers.argument_checks import check_positive_float
+from keras_gmlp.layers.argument_checks import check_positive_int
+from keras_gmlp.layers.argument_checks import check_rate
 from keras_gmlp.layers.block_math import dense
 from keras_gmlp.layers.block_math import gelu
 from keras_gmlp.layers.block_math import gelu_halves
 from keras_gmlp.layers.block_math import layer_norm
 from keras_gmlp.layers.drop_path import DropPath
+from keras_gmlp.layers.keras_weight_shapes import dense_shapes
+from keras_gmlp.layers.keras_weight_shapes import layer_norm_shapes
+from keras_gmlp.layers.keras_weight_shapes import prefixed
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
+from keras_gmlp.layers.memory_budget import weight_bytes
 from keras_gmlp.layers.spatial_gating_unit import SpatialGatingUnit
 
 
@@ -70,6 +78,10 @@ class GMLPBlock(keras.layers.Layer):
         **kwargs,
     ):
         kwargs.pop("token_major", None)  # a layout older configs saved; ignored
+        check_intermediate_dim(intermediate_dim)
+        check_rate("GMLPBlock", "dropout", dropout)
+        check_rate("GMLPBlock", "drop_path_rate", drop_path_rate)
+        check_positive_float("GMLPBlock", "layer_norm_epsilon", layer_norm_epsilon)
         super().__init__(**kwargs)
         self.intermediate_dim = intermediate_dim
         self.sequence_length = sequence_length
@@ -107,12 +119,26 @@ class GMLPBlock(keras.layers.Layer):
         self.proj_out = None
 
     def build(self, inputs_shape, padding_mask_shape=None):
-        self.layer_norm.build(inputs_shape)
-        self.proj_in.build(inputs_shape)
+        check_positive_int("GMLPBlock", "input channels", inputs_shape[-1])
+        # First, as it checks the sequence length and its own size.
         self.spatial_gating_unit.build(
             (*inputs_shape[:-1], self.intermediate_dim),
             attention_inputs_shape=inputs_shape,
         )
+        shapes = self.weight_shapes(
+            inputs_shape[-1],
+            self.intermediate_dim,
+            self.spatial_gating_unit.max_length,
+            self.spatial_weights,
+            self.heads,
+            self.attention_dim,
+        )
+        check_fits_in_memory(
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a GMLPBlock",
+        )
+        self.layer_norm.build(inputs_shape)
+        self.proj_in.build(inputs_shape)
         self.proj_out = keras.layers.Dense(
             inputs_shape[-1], dtype=self.dtype_policy, name="proj_out"
         )
@@ -154,6 +180,35 @@ class GMLPBlock(keras.layers.Layer):
             halves = [self.dropout_layer(half, training=training) for half in halves]
         return tuple(halves)
 
+    @staticmethod
+    def weight_shapes(
+        hidden_dim,
+        intermediate_dim,
+        sequence_length,
+        spatial_weights="dense",
+        heads=1,
+        attention_dim=None,
+    ):
+        """The shapes of the block's weights on `hidden_dim` channels and
+        sequences of up to `sequence_length` tokens, keyed by their path in a
+        Keras weights file."""
+        check_positive_int("GMLPBlock", "hidden_dim", hidden_dim)
+        check_intermediate_dim(intermediate_dim)
+        gate = SpatialGatingUnit.weight_shapes(
+            intermediate_dim,
+            sequence_length,
+            spatial_weights,
+            heads,
+            attention_dim,
+            attention_input_dim=hidden_dim,
+        )
+        return {
+            **layer_norm_shapes("layer_norm", hidden_dim),
+            **dense_shapes("proj_in", hidden_dim, intermediate_dim),
+            **prefixed("spatial_gating_unit", gate),
+            **dense_shapes("proj_out", intermediate_dim // 2, hidden_dim),
+        }
+
     def compute_output_shape(self, inputs_shape, padding_mask_shape=None):
         return inputs_shape
 
@@ -174,3 +229,13 @@ class GMLPBlock(keras.layers.Layer):
             }
         )
         return config
+
+
+def check_intermediate_dim(intermediate_dim):
+    """Refuses an `intermediate_dim` that the gating unit cannot halve."""
+    check_positive_int("GMLPBlock", "intermediate_dim", intermediate_dim)
+    if intermediate_dim % 2:
+        raise ValueError(
+            "GMLPBlock expects an `intermediate_dim` divisible by 2: the gating "
+            f"unit splits it into halves. Received: intermediate_dim={intermediate_dim}"
+        )

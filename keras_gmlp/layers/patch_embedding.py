@@ -3,6 +3,10 @@ import math
 import keras
 from keras import ops
 
+from keras_gmlp.layers.argument_checks import check_positive_int
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
+from keras_gmlp.layers.memory_budget import weight_bytes
+
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class PatchEmbedding(keras.layers.Layer):
@@ -33,6 +37,8 @@ class PatchEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, hidden_dim, patch_size, **kwargs):
+        check_positive_int("PatchEmbedding", "hidden_dim", hidden_dim)
+        check_positive_int("PatchEmbedding", "patch_size", patch_size)
         super().__init__(**kwargs)
         self.hidden_dim = hidden_dim
         self.patch_size = patch_size
@@ -46,14 +52,20 @@ class PatchEmbedding(keras.layers.Layer):
         )
 
     def build(self, inputs_shape):
-        image_size = tuple(inputs_shape[1:3])
-        if None in image_size:
+        image_size, channels = tuple(inputs_shape[1:3]), inputs_shape[-1]
+        if None in image_size or len(inputs_shape) != 4:
             raise ValueError(
-                "PatchEmbedding expects an image height and width that are "
-                f"fixed multiples of the patch size {self.patch_size}. "
-                f"Received image size {image_size}"
+                "PatchEmbedding expects images of shape (batch, height, width, "
+                "channels), height and width fixed multiples of the patch size "
+                f"{self.patch_size}. Received shape {tuple(inputs_shape)}"
             )
         check_patch_multiples(image_size, self.patch_size)
+        check_positive_int("PatchEmbedding", "channels", channels)
+        shapes = self.weight_shapes(channels, self.hidden_dim, self.patch_size)
+        check_fits_in_memory(
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a PatchEmbedding",
+        )
         self.projection.build(inputs_shape)
 
     def call(self, inputs):
@@ -67,6 +79,15 @@ class PatchEmbedding(keras.layers.Layer):
         patches = self.projection(inputs)
         grid_height, grid_width = patches.shape[1], patches.shape[2]
         return ops.reshape(patches, (-1, grid_height * grid_width, self.hidden_dim))
+
+    @staticmethod
+    def weight_shapes(channels, hidden_dim, patch_size):
+        """The shapes of the layer's weights on images of `channels`
+        channels, keyed by their path in a Keras weights file."""
+        return {
+            "projection/vars/0": (patch_size, patch_size, channels, hidden_dim),
+            "projection/vars/1": (hidden_dim,),
+        }
 
     def compute_output_shape(self, inputs_shape):
         height, width = inputs_shape[1:3]

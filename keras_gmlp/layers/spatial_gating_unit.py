@@ -1,8 +1,17 @@
 import keras
 from keras import ops
 
+from keras_gmlp.layers.argument_checks import check_bool
+from keras_gmlp.layers.argument_checks import check_choice
+from keras_gmlp.layers.argument_checks import check_optional_positive_int
+from keras_gmlp.layers.argument_checks import check_positive_float
+from keras_gmlp.layers.argument_checks import check_positive_int
 from keras_gmlp.layers.block_math import layer_norm
 from keras_gmlp.layers.block_math import mix_tokens
+from keras_gmlp.layers.keras_weight_shapes import layer_norm_shapes
+from keras_gmlp.layers.keras_weight_shapes import prefixed
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
+from keras_gmlp.layers.memory_budget import weight_bytes
 from keras_gmlp.layers.tiny_attention import TinyAttention
 from keras_gmlp.layers.toeplitz_fft import toeplitz_fft_mix
 
@@ -72,14 +81,14 @@ class SpatialGatingUnit(keras.layers.Layer):
         **kwargs,
     ):
         kwargs.pop("token_major", None)  # a layout older configs saved; ignored
+        owner = "SpatialGatingUnit"
+        check_optional_positive_int(owner, "sequence_length", sequence_length)
+        check_bool(owner, "causal", causal)
+        check_choice(owner, "spatial_weights", spatial_weights, SPATIAL_WEIGHTS)
+        check_positive_int(owner, "heads", heads)
+        check_optional_positive_int(owner, "attention_dim", attention_dim)
+        check_positive_float(owner, "layer_norm_epsilon", layer_norm_epsilon)
         super().__init__(**kwargs)
-        if spatial_weights not in SPATIAL_WEIGHTS:
-            raise ValueError(
-                f"`spatial_weights` must be one of {SPATIAL_WEIGHTS}. "
-                f"Received: spatial_weights={spatial_weights!r}"
-            )
-        if heads < 1:
-            raise ValueError(f"`heads` must be at least 1. Received: heads={heads}")
         self.sequence_length = sequence_length
         self.causal = causal
         self.spatial_weights = spatial_weights
@@ -94,7 +103,7 @@ class SpatialGatingUnit(keras.layers.Layer):
     def build(self, inputs_shape, padding_mask_shape=None, attention_inputs_shape=None):
         inputs_shape = _joined_shape(inputs_shape)
         channels = inputs_shape[-1]
-        if channels is None or channels % (2 * self.heads):
+        if not channels or channels % (2 * self.heads):
             raise ValueError(
                 "SpatialGatingUnit splits its input channels into halves `u` "
                 f"and `v`, and `v` into {self.heads} head(s), so it expects a "
@@ -109,19 +118,28 @@ class SpatialGatingUnit(keras.layers.Layer):
                 f"{inputs_shape}"
             )
         self._check_length(inputs_shape[1])
+        attention_inputs_shape = attention_inputs_shape or inputs_shape
+        shapes = self.weight_shapes(
+            channels,
+            self.max_length,
+            self.spatial_weights,
+            self.heads,
+            self.attention_dim,
+            attention_inputs_shape[-1],
+        )
+        check_fits_in_memory(
+            weight_bytes(shapes.values(), self.dtype_policy),
+            f"The weights of a SpatialGatingUnit on {self.max_length} tokens",
+        )
         self.layer_norm.build((*inputs_shape[:-1], channels // 2))
-        kernel_shape = {
-            "dense": (self.max_length, self.max_length),
-            "toeplitz": (2 * self.max_length - 1,),
-        }[self.spatial_weights]
         # Near-zero W and unit b: timm draws W from the same N(0, 1e-6).
         self.spatial_kernel = self.add_weight(
             name="spatial_kernel",
-            shape=(self.heads, *kernel_shape),
+            shape=shapes["vars/0"],
             initializer=keras.initializers.RandomNormal(stddev=1e-6),
         )
         self.spatial_bias = self.add_weight(
-            name="spatial_bias", shape=(self.heads, self.max_length), initializer="ones"
+            name="spatial_bias", shape=shapes["vars/1"], initializer="ones"
         )
         if self.attention_dim:
             self.tiny_attention = TinyAttention(
@@ -131,14 +149,20 @@ class SpatialGatingUnit(keras.layers.Layer):
                 dtype=self.dtype_policy,
                 name="tiny_attention",
             )
-            self.tiny_attention.build(attention_inputs_shape or inputs_shape)
+            self.tiny_attention.build(attention_inputs_shape)
 
     def call(self, inputs, padding_mask=None, attention_inputs=None):
         if isinstance(inputs, (list, tuple)):
             u, v = inputs
         else:
             u, v = ops.split(inputs, 2, axis=-1)
-        length = ops.shape(v)[1]
+        batch_size, length = ops.shape(v)[0], ops.shape(v)[1]
+        if isinstance(batch_size, int) and batch_size == 0:
+            # The heads' reshapes cannot infer a size from none.
+            raise ValueError(
+                "SpatialGatingUnit expects at least one sequence. Received a "
+                f"batch of shape {tuple(v.shape)}"
+            )
         self._check_length(length)
         normalized = layer_norm(self.layer_norm, v)
         if padding_mask is not None:
@@ -210,11 +234,45 @@ class SpatialGatingUnit(keras.layers.Layer):
             kernel = kernel * ops.cast(earlier, kernel.dtype)
         return kernel
 
+    @staticmethod
+    def weight_shapes(
+        channels,
+        sequence_length,
+        spatial_weights="dense",
+        heads=1,
+        attention_dim=None,
+        attention_input_dim=None,
+    ):
+        """The shapes of the unit's weights on `channels` input channels
+        (`u` and `v` joined) and sequences of up to `sequence_length` tokens,
+        keyed by their path in a Keras weights file. The tiny attention reads
+        `attention_input_dim` channels, by default `channels`."""
+        check_choice(
+            "SpatialGatingUnit", "spatial_weights", spatial_weights, SPATIAL_WEIGHTS
+        )
+        check_positive_int("SpatialGatingUnit", "heads", heads)
+        check_optional_positive_int("SpatialGatingUnit", "attention_dim", attention_dim)
+        kernel_shape = {
+            "dense": (sequence_length, sequence_length),
+            "toeplitz": (2 * sequence_length - 1,),
+        }[spatial_weights]
+        shapes = {
+            **layer_norm_shapes("layer_norm", channels // 2),
+            "vars/0": (heads, *kernel_shape),
+            "vars/1": (heads, sequence_length),
+        }
+        if attention_dim:
+            attention = TinyAttention.weight_shapes(
+                attention_input_dim or channels, attention_dim, channels // 2
+            )
+            shapes.update(prefixed("tiny_attention", attention))
+        return shapes
+
     def _check_length(self, length):
-        if isinstance(length, int) and length > self.max_length:
+        if isinstance(length, int) and not 0 < length <= self.max_length:
             raise ValueError(
-                f"SpatialGatingUnit was built for sequences of at most "
-                f"{self.max_length} tokens. Received a sequence of {length} "
+                "SpatialGatingUnit was built for sequences of at least 1 and "
+                f"at most {self.max_length} tokens. Received a sequence of {length} "
                 "tokens"
             )
 

@@ -1,6 +1,12 @@
 import keras
 from keras import ops
 
+from keras_gmlp.layers.argument_checks import check_bool
+from keras_gmlp.layers.argument_checks import check_positive_int
+from keras_gmlp.layers.keras_weight_shapes import dense_shapes
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
+from keras_gmlp.layers.memory_budget import weight_bytes
+
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class TinyAttention(keras.layers.Layer):
@@ -37,6 +43,9 @@ class TinyAttention(keras.layers.Layer):
     """
 
     def __init__(self, attention_dim, output_dim, causal=False, **kwargs):
+        check_positive_int("TinyAttention", "attention_dim", attention_dim)
+        check_positive_int("TinyAttention", "output_dim", output_dim)
+        check_bool("TinyAttention", "causal", causal)
         super().__init__(**kwargs)
         self.attention_dim = attention_dim
         self.output_dim = output_dim
@@ -51,6 +60,14 @@ class TinyAttention(keras.layers.Layer):
         )
 
     def build(self, inputs_shape, padding_mask_shape=None):
+        check_positive_int("TinyAttention", "input channels", inputs_shape[-1])
+        shapes = self.weight_shapes(
+            inputs_shape[-1], self.attention_dim, self.output_dim
+        )
+        check_fits_in_memory(
+            weight_bytes(shapes.values(), self.dtype_policy),
+            "The weights of a TinyAttention",
+        )
         self.query_key_value_dense.build(inputs_shape)
         self.output_dense.build((*inputs_shape[:-1], self.attention_dim))
 
@@ -93,6 +110,15 @@ class TinyAttention(keras.layers.Layer):
             real_keys = ops.cast(padding_mask, "bool")[:, None, :]
             allowed = real_keys if allowed is None else allowed & real_keys
         return allowed
+
+    @staticmethod
+    def weight_shapes(input_dim, attention_dim, output_dim):
+        """The shapes of the layer's weights on inputs of `input_dim`
+        channels, keyed by their path in a Keras weights file."""
+        return {
+            **dense_shapes("query_key_value_dense", input_dim, 3 * attention_dim),
+            **dense_shapes("output_dense", attention_dim, output_dim),
+        }
 
     def compute_output_shape(self, inputs_shape, padding_mask_shape=None):
         return (*inputs_shape[:-1], self.output_dim)

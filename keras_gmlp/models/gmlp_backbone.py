@@ -1,11 +1,17 @@
 import keras
 import keras_hub
 
+from keras_gmlp.layers.argument_checks import check_positive_int
 from keras_gmlp.layers.gmlp_block import GMLPBlock
+from keras_gmlp.layers.keras_weight_shapes import layer_norm_shapes
+from keras_gmlp.layers.keras_weight_shapes import prefixed
 from keras_gmlp.layers.patch_embedding import PatchEmbedding
+from keras_gmlp.layers.patch_embedding import check_patch_multiples
+from keras_gmlp.models.backbone_weights import check_backbone_fits_in_memory
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.input_checks import check_images
 from keras_gmlp.models.preset_files import timm_checkpoint
 from keras_gmlp.models.timm_gmlp_loader import load_timm_weights
 from keras_gmlp.models.timm_gmlp_loader import timm_backbone_kwargs
@@ -79,6 +85,11 @@ class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
         dtype=None,
         **kwargs,
     ):
+        outer, block = self.weight_shapes(
+            num_layers, hidden_dim, intermediate_dim, image_shape, patch_size
+        )
+        check_backbone_fits_in_memory("GMLPBackbone", outer, block, num_layers, dtype)
+
         # === Layers ===
         self.patch_embedding = PatchEmbedding(
             hidden_dim, patch_size, dtype=dtype, name="patch_embedding"
@@ -132,6 +143,42 @@ class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
         )
         return config
 
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        self.check_inputs(inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def check_inputs(self, images):
+        """Raises a `ValueError` for concrete images other than a batch of
+        `image_shape`; symbolic and traced ones (a step being compiled, where
+        no check can raise) pass unchecked."""
+        check_images(images, self.image_shape, "GMLPBackbone")
+
+    @staticmethod
+    def weight_shapes(
+        num_layers, hidden_dim, intermediate_dim, image_shape, patch_size, **_
+    ):
+        """Checks the size arguments, then gives the shapes of the weights
+        outside the blocks and of one block, keyed by their path in a Keras
+        weights file. Builds nothing."""
+        for name, value in [
+            ("num_layers", num_layers),
+            ("hidden_dim", hidden_dim),
+            ("intermediate_dim", intermediate_dim),
+            ("patch_size", patch_size),
+        ]:
+            check_positive_int("GMLPBackbone", name, value)
+        check_image_shape(image_shape)
+        check_patch_multiples(image_shape[:2], patch_size)
+        height, width, channels = image_shape
+        num_patches = (height // patch_size) * (width // patch_size)
+        embedding = PatchEmbedding.weight_shapes(channels, hidden_dim, patch_size)
+        outer = {
+            **prefixed("layers/patch_embedding", embedding),
+            **layer_norm_shapes("layers/layer_normalization", hidden_dim),
+        }
+        block = GMLPBlock.weight_shapes(hidden_dim, intermediate_dim, num_patches)
+        return outer, block
+
     @classmethod
     def from_timm_preset(cls, preset, config, load_weights=True, dtype=None, **kwargs):
         backbone = cls(**timm_backbone_kwargs(config), dtype=dtype)
@@ -141,3 +188,15 @@ class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
 
     # Shared by both backbones; `gmlp_layout_map` documents the layouts.
     get_layout_map = staticmethod(gmlp_layout_map)
+
+
+def check_image_shape(image_shape):
+    """Refuses an `image_shape` that is not `(height, width, channels)` of
+    positive ints."""
+    if not isinstance(image_shape, list | tuple) or len(image_shape) != 3:
+        raise ValueError(
+            "GMLPBackbone expects `image_shape` to be (height, width, "
+            f"channels). Received: image_shape={image_shape!r}"
+        )
+    for name, side in zip(("height", "width", "channels"), image_shape, strict=True):
+        check_positive_int("GMLPBackbone", f"image_shape's {name}", side)

@@ -2,18 +2,22 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_gmlp.layers.argument_checks import check_positive_int
 from keras_gmlp.models.gmlp_causal_lm_preprocessor import GMLPCausalLMPreprocessor
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_input_check_mixin import GMLPInputCheckMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
+from keras_gmlp.models.input_checks import check_preprocessor_fits
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPCausalLM(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPInputCheckMixin,
     GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     keras_hub.models.CausalLM,
@@ -69,6 +73,8 @@ class GMLPCausalLM(
                 "GMLPCausalLM needs a causal backbone: build the "
                 "GMLPTextBackbone with `causal=True`."
             )
+        if preprocessor is not None:
+            check_preprocessor_fits(preprocessor, backbone, type(self).__name__)
         self.backbone = backbone
         self.preprocessor = preprocessor
         inputs = backbone.input
@@ -97,8 +103,14 @@ class GMLPCausalLM(
                 error unless this is `True`, when it keeps its first tokens.
         """
         limit = self.backbone.max_sequence_length
+        if max_length is not None:
+            check_positive_int("GMLPCausalLM.generate", "max_length", max_length)
         if max_length is None and self.preprocessor is not None:
             max_length = self.preprocessor.sequence_length
+        if isinstance(inputs, list | tuple) and not inputs:
+            raise ValueError("GMLPCausalLM.generate expects a prompt. Received none.")
+        if isinstance(inputs, dict):
+            self.backbone.check_inputs(inputs)
         if max_length is not None and max_length > limit:
             raise ValueError(
                 f"`max_length` is {max_length}, but this model reads at most "

@@ -3,6 +3,12 @@ import pathlib
 import keras
 import keras_hub
 
+from keras_gmlp.layers.argument_checks import check_positive_int
+from keras_gmlp.layers.argument_checks import check_rate
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
+from keras_gmlp.layers.memory_budget import weight_bytes
+from keras_gmlp.models.input_checks import check_preprocessor_fits
+
 
 class GMLPClassifierHead:
     """The head that the image and text classifiers share.
@@ -34,9 +40,19 @@ class GMLPClassifierHead:
         head_dtype=None,
         **kwargs,
     ):
+        owner = type(self).__name__
+        check_positive_int(owner, "num_classes", num_classes)
+        check_rate(owner, "dropout", dropout)
+        head_policy = head_dtype or backbone.dtype_policy
+        head_shapes = [(backbone.hidden_dim, num_classes), (num_classes,)]
+        check_fits_in_memory(
+            weight_bytes(head_shapes, head_policy),
+            f"The weights of a classification head of {num_classes} classes",
+        )
+        if preprocessor is not None:
+            check_preprocessor_fits(preprocessor, backbone, owner)
         self.backbone = backbone
         self.preprocessor = preprocessor
-        head_policy = head_dtype or backbone.dtype_policy
         self.output_dropout = keras.layers.Dropout(
             dropout, dtype=head_policy, name="output_dropout"
         )

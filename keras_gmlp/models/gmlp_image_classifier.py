@@ -8,6 +8,7 @@ from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
 from keras_gmlp.models.gmlp_image_classifier_preprocessor import (
     GMLPImageClassifierPreprocessor,
 )
+from keras_gmlp.models.gmlp_input_check_mixin import GMLPInputCheckMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
@@ -20,6 +21,7 @@ from keras_gmlp.models.timm_gmlp_loader import timm_num_classes
 class GMLPImageClassifier(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPInputCheckMixin,
     GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,

@@ -1,9 +1,12 @@
 import math
+import numbers
 
 import keras
 import keras_hub
 import numpy as np
 
+from keras_gmlp.layers.argument_checks import check_positive_int
+from keras_gmlp.layers.memory_budget import check_fits_in_memory
 from keras_gmlp.models.gmlp_backbone import GMLPBackbone
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.timm_gmlp_loader import timm_converter_kwargs
@@ -44,8 +47,10 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
     backbone_cls = GMLPBackbone
 
     def __init__(self, image_size=None, crop_pct=1.0, **kwargs):
-        if not 0.0 < crop_pct <= 1.0:
-            raise ValueError(f"`crop_pct` must be in (0, 1]. Received: {crop_pct}")
+        if not (isinstance(crop_pct, numbers.Real) and 0.0 < crop_pct <= 1.0):
+            raise ValueError(f"`crop_pct` must be in (0, 1]. Received: {crop_pct!r}")
+        if image_size is not None:
+            check_image_size(image_size, crop_pct)
         crop_size = None
         if image_size is not None and crop_pct < 1.0:
             crop_size = image_size
@@ -93,3 +98,21 @@ class GMLPImageConverter(GMLPPresetMixin, keras_hub.layers.ImageConverter):
         config = super().get_config()
         config["crop_pct"] = self.crop_pct
         return config
+
+
+def check_image_size(image_size, crop_pct):
+    """Refuses an `image_size` other than `(height, width)` of positive
+    ints, or whose resized RGB float32 images (before the crop) would not fit
+    in memory."""
+    if not isinstance(image_size, list | tuple) or len(image_size) != 2:
+        raise ValueError(
+            "GMLPImageConverter expects `image_size` to be (height, width). "
+            f"Received: image_size={image_size!r}"
+        )
+    for name, side in zip(("height", "width"), image_size, strict=True):
+        check_positive_int("GMLPImageConverter", f"image_size's {name}", side)
+    resized = [math.floor(side / crop_pct) for side in image_size]
+    check_fits_in_memory(
+        math.prod(resized) * 3 * 4,
+        f"One {tuple(resized)} image of a GMLPImageConverter",
+    )

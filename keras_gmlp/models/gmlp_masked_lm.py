@@ -2,17 +2,20 @@ import keras
 import keras_hub
 
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_input_check_mixin import GMLPInputCheckMixin
 from keras_gmlp.models.gmlp_masked_lm_preprocessor import GMLPMaskedLMPreprocessor
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
 from keras_gmlp.models.gmlp_text_backbone import GMLPTextBackbone
+from keras_gmlp.models.input_checks import check_preprocessor_fits
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
 class GMLPMaskedLM(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPInputCheckMixin,
     GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     keras_hub.models.MaskedLM,
@@ -44,6 +47,8 @@ class GMLPMaskedLM(
     preprocessor_cls = GMLPMaskedLMPreprocessor
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
+        if preprocessor is not None:
+            check_preprocessor_fits(preprocessor, backbone, type(self).__name__)
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.masked_lm_head = keras_hub.layers.MaskedLMHead(

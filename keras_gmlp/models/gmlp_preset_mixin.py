@@ -6,11 +6,35 @@ import keras_hub
 
 from keras_gmlp.models import timm_gmlp_loader
 from keras_gmlp.models.gmlp_presets import PRESETS
+from keras_gmlp.models.input_checks import check_preprocessor_fits
 from keras_gmlp.models.input_size import with_input_size
+from keras_gmlp.models.preset_checks import check_config_files
+from keras_gmlp.models.preset_checks import check_preset_weights
 from keras_gmlp.models.preset_files import config_modality
+from keras_gmlp.models.preset_files import preset_file
+from keras_gmlp.models.preset_files import read_json_object
 from keras_gmlp.models.preset_files import read_preset_config
 from keras_gmlp.models.preset_files import resolve_preset
 from keras_gmlp.models.preset_files import staged_preset_directory
+
+# The files of a preset's parts, as fnmatch patterns.
+MODEL_FILES = (
+    "config.json",
+    "metadata.json",
+    "model.weights.h5",
+    "model.weights.json",
+    "model_*.weights.h5",
+    "task.json",
+    "task.weights.h5",
+)
+PREPROCESSING_FILES = (
+    "tokenizer.json",
+    "preprocessor.json",
+    "image_converter.json",
+    "audio_converter.json",
+    "video_converter.json",
+    "assets/*",
+)
 
 
 class classproperty(property):  # noqa: N801 (named like `property`)
@@ -25,9 +49,10 @@ class GMLPPresetMixin:
 
     Mixed in before the keras-hub base class. `from_preset` resolves the
     names in `keras_gmlp.presets`, checks that the preset holds a gMLP model
-    of the class's modality (so no foreign object is deserialised), then
-    defers to keras-hub. `save_to_preset` writes to a staging directory and
-    renames it into place, so a failed save leaves no half-written preset.
+    of the class's modality (so no foreign object is deserialised) and that
+    its files belong together, then defers to keras-hub. `save_to_preset`
+    writes to a staging directory and swaps it into place, so that the
+    path always holds a complete preset, old or new.
     """
 
     @classproperty
@@ -63,7 +88,14 @@ class GMLPPresetMixin:
         if timm_gmlp_loader.is_timm_config(config):
             model = cls.from_timm_preset(resolved, config, **kwargs)
         else:
+            check_config_files(resolved)
+            if loads_weights:
+                _check_weights_file(cls, resolved, config, kwargs)
             model = super().from_preset(resolved, **kwargs)
+            if getattr(model, "preprocessor", None) is not None:
+                check_preprocessor_fits(
+                    model.preprocessor, model.backbone, cls.__name__
+                )
         for new_size in new_sizes:
             model = with_input_size(model, **new_size)
         return model
@@ -76,9 +108,38 @@ class GMLPPresetMixin:
         raise ValueError(f"{cls.__name__} cannot be loaded from a timm checkpoint.")
 
     def save_to_preset(self, preset_dir, **kwargs):
-        with staged_preset_directory(preset_dir) as staging:
+        with staged_preset_directory(preset_dir, self._kept_files()) as staging:
             super().save_to_preset(staging, **kwargs)
             name_the_tasks(staging)
+
+    def _kept_files(self):
+        """The files of an existing preset that saving this object over it
+        keeps: a task replaces the whole preset; a backbone keeps the
+        preprocessing (and drops a task built on another backbone); a
+        tokenizer, converter or preprocessor keeps everything else, so that
+        a preset can be saved part by part, as in keras-hub."""
+        if isinstance(self, keras_hub.models.Task):
+            return ()
+        if isinstance(self, keras_hub.models.Backbone):
+            return PREPROCESSING_FILES
+        return MODEL_FILES + PREPROCESSING_FILES
+
+
+def _check_weights_file(cls, preset, config, kwargs):
+    """Refuses a preset whose weights file does not hold the weights of the
+    backbone `cls.from_preset(preset, **kwargs)` would build."""
+    backbone_cls = keras.saving.get_registered_object(config["registered_name"])
+    backbone_config = dict(config["config"])
+    if issubclass(cls, keras_hub.models.Backbone):
+        # keras-hub passes a backbone's other arguments on to its config.
+        overrides = {
+            k: v for k, v in kwargs.items() if k not in ("load_weights", "dtype")
+        }
+        backbone_config.update(overrides)
+    task_file = preset_file(preset, "task.json")
+    is_task = issubclass(cls, keras_hub.models.Task)
+    task_config = read_json_object(task_file) if is_task and task_file else None
+    check_preset_weights(preset, config, backbone_cls, backbone_config, task_config)
 
 
 def name_the_tasks(preset_dir):
@@ -93,7 +154,7 @@ def name_the_tasks(preset_dir):
         return
     config = read_preset_config(str(preset_dir))
     backbone_cls = keras.saving.get_registered_object(config["registered_name"])
-    metadata = json.loads(metadata_path.read_text())
+    metadata = read_json_object(metadata_path)
     metadata["tasks"] = keras_hub_task_names(backbone_cls)
     metadata_path.write_text(json.dumps(metadata, indent=4))
 

@@ -1,10 +1,14 @@
 import keras
 import keras_hub
 
+from keras_gmlp.layers.argument_checks import check_positive_int
 from keras_gmlp.layers.gmlp_block import GMLPBlock
+from keras_gmlp.layers.keras_weight_shapes import layer_norm_shapes
+from keras_gmlp.models.backbone_weights import check_backbone_fits_in_memory
 from keras_gmlp.models.gmlp_layout_map import gmlp_layout_map
 from keras_gmlp.models.gmlp_lora_mixin import GMLPLoRAMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
+from keras_gmlp.models.input_checks import check_token_ids
 
 
 @keras.saving.register_keras_serializable(package="keras_gmlp")
@@ -82,6 +86,20 @@ class GMLPTextBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone
         dtype=None,
         **kwargs,
     ):
+        outer, block = self.weight_shapes(
+            vocabulary_size,
+            num_layers,
+            hidden_dim,
+            intermediate_dim,
+            max_sequence_length,
+            spatial_weights,
+            heads,
+            attention_dim,
+        )
+        check_backbone_fits_in_memory(
+            "GMLPTextBackbone", outer, block, num_layers, dtype
+        )
+
         # === Layers ===
         self.token_embedding = keras.layers.ReversibleEmbedding(
             vocabulary_size,
@@ -160,6 +178,56 @@ class GMLPTextBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone
             }
         )
         return config
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        self.check_inputs(inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def check_inputs(self, inputs):
+        """Raises a `ValueError` for concrete token ids outside the
+        vocabulary, or sequences empty or longer than `max_sequence_length`;
+        symbolic and traced ones (a step being compiled, where no check can
+        raise) pass unchecked."""
+        check_token_ids(
+            inputs, self.vocabulary_size, self.max_sequence_length, "GMLPTextBackbone"
+        )
+
+    @staticmethod
+    def weight_shapes(
+        vocabulary_size,
+        num_layers,
+        hidden_dim,
+        intermediate_dim,
+        max_sequence_length,
+        spatial_weights,
+        heads,
+        attention_dim,
+        **_,
+    ):
+        """Checks the size arguments, then gives the shapes of the weights
+        outside the blocks and of one block, keyed by their path in a Keras
+        weights file. Builds nothing."""
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("num_layers", num_layers),
+            ("hidden_dim", hidden_dim),
+            ("intermediate_dim", intermediate_dim),
+            ("max_sequence_length", max_sequence_length),
+        ]:
+            check_positive_int("GMLPTextBackbone", name, value)
+        outer = {
+            "layers/reversible_embedding/vars/0": (vocabulary_size, hidden_dim),
+            **layer_norm_shapes("layers/layer_normalization", hidden_dim),
+        }
+        block = GMLPBlock.weight_shapes(
+            hidden_dim,
+            intermediate_dim,
+            max_sequence_length,
+            spatial_weights,
+            heads,
+            attention_dim,
+        )
+        return outer, block
 
     # Shared by both backbones; `gmlp_layout_map` documents the layouts.
     get_layout_map = staticmethod(gmlp_layout_map)

@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_gmlp.models.gmlp_classifier_head import GMLPClassifierHead
 from keras_gmlp.models.gmlp_data_loader_mixin import GMLPDataLoaderMixin
+from keras_gmlp.models.gmlp_input_check_mixin import GMLPInputCheckMixin
 from keras_gmlp.models.gmlp_optimizer_mixin import GMLPOptimizerMixin
 from keras_gmlp.models.gmlp_preset_mixin import GMLPPresetMixin
 from keras_gmlp.models.gmlp_shuffle_mixin import GMLPShuffleMixin
@@ -17,6 +18,7 @@ from keras_gmlp.models.gmlp_text_classifier_preprocessor import (
 class GMLPTextClassifier(
     GMLPPresetMixin,
     GMLPOptimizerMixin,
+    GMLPInputCheckMixin,
     GMLPShuffleMixin,
     GMLPDataLoaderMixin,
     GMLPClassifierHead,

@@ -1,5 +1,7 @@
 import keras
 
+from keras_gmlp.layers.argument_checks import check_positive_int
+
 
 class GMLPTextPreprocessorMixin:
     """What the gMLP text preprocessors add to keras-hub's.
@@ -8,7 +10,12 @@ class GMLPTextPreprocessorMixin:
     `"segment_ids"` that keras-hub packs (gMLP has no segment embedding), and
     a preprocessor built for a preset that was saved for another task packs
     to the backbone's `max_sequence_length` rather than keras-hub's default.
+    A `sequence_length` that is not a positive int is refused.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        check_positive_int(type(self).__name__, "sequence_length", self.sequence_length)
 
     def call(self, x, y=None, sample_weight=None, **kwargs):
         packed = super().call(x, y, sample_weight, **kwargs)

@@ -64,6 +64,14 @@ class GMLPTokenizer(GMLPPresetMixin, keras_hub.tokenizers.WordPieceTokenizer):
         vocabulary = [token for token in vocabulary if token.strip() and token != "##"]
         return cls(vocabulary=vocabulary, lowercase=lowercase, **kwargs)
 
+    def load_assets(self, dir_path):
+        try:
+            super().load_assets(dir_path)
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"The vocabulary in '{dir_path}' is not UTF-8 text: {error}"
+            ) from None
+
     def tokenize(self, inputs):
         check_text(inputs, type(self).__name__)
         return super().tokenize(inputs)

@@ -3,12 +3,16 @@ atomically. Imports no model class, so that every class can use it.
 """
 
 import contextlib
+import fnmatch
 import json
+import os
 import pathlib
 import shutil
-import tempfile
 
 from keras_gmlp.models import timm_gmlp_loader
+from keras_gmlp.models.directory_swap import remove_leftovers
+from keras_gmlp.models.directory_swap import staging_directory
+from keras_gmlp.models.directory_swap import swap_into_place
 from keras_gmlp.models.gmlp_presets import PRESET_FILES
 from keras_gmlp.models.gmlp_presets import PRESETS
 
@@ -16,6 +20,16 @@ from keras_gmlp.models.gmlp_presets import PRESETS
 BACKBONE_MODALITIES = {
     "keras_gmlp>GMLPBackbone": "image",
     "keras_gmlp>GMLPTextBackbone": "text",
+}
+# Config files are a few KB; a larger one is refused before it is parsed.
+MAX_CONFIG_BYTES = 64 * 2**20
+_JSON_TYPES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
 }
 # Preset directories being written by an outer `save_to_preset`: a task saves
 # its backbone and preprocessor into the same staging directory.
@@ -45,12 +59,36 @@ def resolve_preset(preset, needs_weights=False):
             f"Unknown preset '{preset}': it is not a named preset nor a "
             f"directory. Named presets: {sorted(PRESETS)}"
         )
+    check_files_stay_inside(directory)
     if not (directory / "config.json").exists():
         raise ValueError(
             f"'{preset}' is not a preset directory: it has no config.json. "
             "Presets are written by `save_to_preset`."
         )
     return preset
+
+
+def check_files_stay_inside(directory):
+    """Refuses a preset directory holding an entry that resolves (symlinks
+    followed) outside it, or that is neither a regular file nor a directory:
+    a preset reads no vocabulary from elsewhere on disk, and no FIFO blocks
+    a read forever."""
+    root = pathlib.Path(os.path.realpath(directory))
+    for parent, names, filenames in os.walk(root):
+        for name in names + filenames:
+            path = pathlib.Path(parent) / name
+            resolved = pathlib.Path(os.path.realpath(path))
+            if not resolved.is_relative_to(root):
+                raise ValueError(
+                    f"Preset '{directory}' holds '{path.relative_to(root)}', "
+                    f"which resolves to '{resolved}', outside the preset. A "
+                    "preset may only read its own files."
+                )
+            if not (resolved.is_file() or resolved.is_dir()):
+                raise ValueError(
+                    f"Preset '{directory}' holds '{path.relative_to(root)}', "
+                    "which is neither a regular file nor a directory."
+                )
 
 
 def _named_preset(name, needs_weights):
@@ -111,7 +149,28 @@ def read_preset_config(preset):
     path = preset_file(preset, "config.json")
     if path is None:
         raise ValueError(f"Preset '{preset}' has no config.json.")
-    return json.loads(pathlib.Path(path).read_text())
+    return read_json_object(path)
+
+
+def read_json_object(path):
+    """The JSON object (a dict) in the file `path`; a `ValueError` naming the
+    file for one that is too large, not UTF-8, not JSON or not an object."""
+    path = pathlib.Path(path)
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path} holds {path.stat().st_size} bytes, more than a config file "
+            f"may ({MAX_CONFIG_BYTES})."
+        )
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path} is not a UTF-8 JSON file: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{path} holds a JSON {_JSON_TYPES[type(config)]}, expected an "
+            "object (a dict of settings)."
+        )
+    return config
 
 
 def preset_modality(preset):
@@ -132,35 +191,69 @@ def config_modality(config, preset):
             f"names {registered_name!r}, expected one of "
             f"{sorted(BACKBONE_MODALITIES)}"
         )
+    if not isinstance(config.get("config"), dict):
+        raise ValueError(
+            f"Preset '{preset}' has a config.json without the backbone's "
+            'arguments: expected an object under "config".'
+        )
     return BACKBONE_MODALITIES[registered_name]
 
 
 @contextlib.contextmanager
-def staged_preset_directory(preset_dir):
-    """Yields a staging directory that replaces `preset_dir` on success.
+def staged_preset_directory(preset_dir, kept_files=()):
+    """Yields an empty staging directory that replaces `preset_dir` whole
+    once the block saved into it.
 
-    The staging directory starts as a copy of an existing preset, so saving a
-    part (a tokenizer, say) into a preset keeps the other parts. On failure
-    it is removed and `preset_dir` is left as it was.
+    At every instant `preset_dir` holds the complete old preset or the
+    complete new one (`directory_swap`). Of the old preset, only the files
+    that match `kept_files` (fnmatch patterns of names in the preset, or of
+    `assets/` subdirectories) and that the save did not write are carried
+    over: saving a tokenizer into a preset keeps its backbone, while saving a
+    task leaves no old file behind. On failure the staging directory is
+    removed and `preset_dir` is left as it was. New directories get the
+    permissions of the user's umask; a `preset_dir` that is a symlink stays
+    one, its target replaced. Leftovers of saves that were killed are
+    removed first.
     """
-    target = pathlib.Path(preset_dir).absolute()
+    target = pathlib.Path(os.path.realpath(preset_dir))
     if str(target) in _STAGING_DIRECTORIES:
         yield str(target)
         return
     check_preset_destination(preset_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent)
-    )
+    remove_leftovers(target)
+    staging = staging_directory(target)
     _STAGING_DIRECTORIES.add(str(staging))
     try:
-        if target.is_dir():
-            shutil.copytree(target, staging, dirs_exist_ok=True)
         yield str(staging)
-        _replace_directory(target, staging)
+        if target.is_dir():
+            _carry_over(target, staging, kept_files)
+        swap_into_place(staging, target)
     finally:
         _STAGING_DIRECTORIES.discard(str(staging))
-        shutil.rmtree(staging, ignore_errors=True)
+        # The failed new preset, or the old one after the swap. What remains
+        # of it the next save removes; the save itself has failed or not.
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _carry_over(old, new, kept_files):
+    """Copies into `new` the files of `old` that match `kept_files` and
+    that `new` does not have."""
+    entries = [entry for entry in old.iterdir() if entry.name != "assets"]
+    if (old / "assets").is_dir():
+        entries += list((old / "assets").iterdir())
+    for entry in entries:
+        name = str(entry.relative_to(old))
+        destination = new / name
+        kept = any(fnmatch.fnmatch(name, pattern) for pattern in kept_files)
+        if not kept or os.path.lexists(destination):
+            continue
+        destination.parent.mkdir(exist_ok=True)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, destination, symlinks=True)
+        else:
+            shutil.copy2(entry, destination, follow_symlinks=False)
 
 
 def check_preset_destination(preset_dir):
@@ -176,19 +269,6 @@ def check_preset_destination(preset_dir):
             "directory that is not a preset (it has no config.json). Pick an "
             "empty or new directory."
         )
-
-
-def _replace_directory(target, replacement):
-    """Renames `replacement` to `target`, discarding an existing `target`."""
-    if target.exists():
-        discarded = pathlib.Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
-        )
-        target.rename(discarded / target.name)
-        replacement.rename(target)
-        shutil.rmtree(discarded)
-    else:
-        replacement.rename(target)
 
 
 def timm_checkpoint(preset):

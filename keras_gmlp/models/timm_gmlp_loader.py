@@ -9,6 +9,8 @@ the blocks and the final norm and 1e-5 in the gating unit (the defaults of
 """
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file
 
 # timm's registered gMLP architectures, as `MlpMixer` arguments.
 TIMM_ARCHITECTURES = {
@@ -172,9 +174,12 @@ def _timm_layout(backbone, head):
 def read_timm_state_dict(checkpoint_path):
     """Reads `model.safetensors`, or a `pytorch_model.bin` as tensors only."""
     if str(checkpoint_path).endswith(".safetensors"):
-        from safetensors.numpy import load_file
-
-        return load_file(str(checkpoint_path))
+        try:
+            return load_file(str(checkpoint_path))
+        except SafetensorError as error:
+            raise ValueError(
+                f"'{checkpoint_path}' is not a readable safetensors file: {error}"
+            ) from None
     try:
         import torch
     except ImportError as error:
