@@ -8,6 +8,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import torch
 
 from keras_gmlp.cli import build_classifier
 from keras_gmlp.cli_data import Data
@@ -246,6 +247,19 @@ def _image_size_for_texts(tmp_path):
     return ["train", "--data", str(data), "--image-size", "32"]
 
 
+class RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (print, ("code ran",))
+
+
+def _checkpoint_holding_code(tmp_path):
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    shutil.copy(CHECKPOINT / "config.json", checkpoint)
+    torch.save({"payload": RunsCodeWhenUnpickled()}, checkpoint / "pytorch_model.bin")
+    return ["convert", str(checkpoint), str(tmp_path / "out")]
+
+
 BAD_INPUTS = {
     "no epochs": (_images_with("--epochs", "0"), ["--epochs: must be at least 1"]),
     "negative head epochs": (
@@ -276,6 +290,10 @@ BAD_INPUTS = {
     "negative evaluate batch size": (
         lambda tmp_path: ["evaluate", "p", "--data", "d", "--batch-size", "-1"],
         ["--batch-size: must be at least 1, got -1"],
+    ),
+    "checkpoint holding code": (
+        _checkpoint_holding_code,
+        ["holds more than tensors", "so it was refused"],
     ),
     "no top k": (
         lambda tmp_path: ["predict", "p", "x.png", "--top-k", "0"],

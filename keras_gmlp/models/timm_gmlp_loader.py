@@ -8,6 +8,8 @@ the blocks and the final norm and 1e-5 in the gating unit (the defaults of
 `Linear(n, n)` applied over tokens, which is `W v + b` with `W` its weight.
 """
 
+import pickle
+
 import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file
@@ -187,9 +189,27 @@ def read_timm_state_dict(checkpoint_path):
             "This timm checkpoint is a pytorch_model.bin, which needs torch to "
             "read: `pip install torch`, or use a model.safetensors checkpoint."
         ) from error
-    # `weights_only` reads tensors and never runs code from the file.
-    state_dict = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    return {name: tensor.numpy() for name, tensor in state_dict.items()}
+    try:
+        # `weights_only` reads tensors and never runs code from the file.
+        state_dict = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's own message advises `weights_only=False`, which would run it.
+        raise ValueError(
+            f"'{checkpoint_path}' holds more than tensors (Python objects or "
+            "code), so it was refused: checkpoints are read as data only. Use "
+            "the checkpoint's model.safetensors."
+        ) from None
+    if not isinstance(state_dict, dict) or not all(
+        isinstance(value, torch.Tensor) for value in state_dict.values()
+    ):
+        raise ValueError(f"'{checkpoint_path}' is not a state dict of tensors.")
+    # numpy has no bfloat16: such weights are read as float32, exactly.
+    return {
+        name: tensor.float().numpy()
+        if tensor.dtype == torch.bfloat16
+        else tensor.numpy()
+        for name, tensor in state_dict.items()
+    }
 
 
 def load_timm_weights(backbone, checkpoint_path, head=None):

@@ -101,6 +101,38 @@ def test_pytorch_model_bin_loads_the_same(tmp_path):
     np.testing.assert_allclose(logits, REFERENCE["logits"], atol=1e-4, rtol=0)
 
 
+def test_a_bfloat16_pytorch_model_bin_loads_as_float32(tmp_path):
+    directory = checkpoint_copy(tmp_path, weights="bin")
+    bin_path = pathlib.Path(directory) / "pytorch_model.bin"
+    tensors = torch.load(bin_path, weights_only=True)
+    torch.save({name: t.to(torch.bfloat16) for name, t in tensors.items()}, bin_path)
+    backbone = GMLPClassifier.from_preset(directory).backbone
+    kernel = backbone.get_layer("block_0").spatial_gating_unit.spatial_kernel
+    expected = tensors["blocks.0.mlp_channels.gate.proj.weight"].to(torch.bfloat16)
+    np.testing.assert_array_equal(to_numpy(kernel)[0], expected.float().numpy())
+
+
+class RunsCodeWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_a_pytorch_model_bin_holding_code_is_refused_without_running_it(tmp_path):
+    directory = checkpoint_copy(tmp_path, weights="bin")
+    marker = tmp_path / "code_ran"
+    torch.save(
+        {"payload": RunsCodeWhenUnpickled(marker)},
+        pathlib.Path(directory) / "pytorch_model.bin",
+    )
+    with pytest.raises(ValueError, match="holds more than tensors") as refusal:
+        GMLPClassifier.from_preset(directory)
+    assert "weights_only" not in str(refusal.value)
+    assert not marker.exists()
+
+
 def test_new_num_classes_gets_a_new_head_on_timm_features():
     classifier = GMLPClassifier.from_preset(str(CHECKPOINT), num_classes=4)
     assert classifier.output_dense.units == 4
