@@ -99,3 +99,10 @@ def test_no_case_leaves_a_file_behind(tries):
         f"{entry['case']} ({entry['loader']}): {entry['changed_files'][:5]}"
         for entry in left
     )
+
+
+def test_the_readme_gives_the_counts():
+    readme = " ".join((REPOSITORY / "README.md").read_text().split())
+    tries = sum(len(spec.loaders) for spec, _ in hostile_presets.CASES)
+    assert f"builds {len(hostile_presets.CASES)} hostile" in readme
+    assert f"{tries} loads tried, {tries} refused cleanly" in readme

@@ -148,9 +148,9 @@ class GMLPBackbone(GMLPPresetMixin, GMLPLoRAMixin, keras_hub.models.Backbone):
         return super().call(inputs, training=training, mask=mask, **kwargs)
 
     def check_inputs(self, images):
-        """Raises a `ValueError` for concrete images other than a batch of
-        `image_shape`; symbolic and traced ones (a step being compiled, where
-        no check can raise) pass unchecked."""
+        """Raises a `ValueError` for images other than a non-empty batch of
+        `image_shape`. It reads shapes only, which are known when a step is
+        compiled too: the tasks check arrays before their step."""
         check_images(images, self.image_shape, "GMLPBackbone")
 
     @staticmethod

@@ -63,17 +63,18 @@ def check_token_ids(inputs, vocabulary_size, max_sequence_length, owner):
 
 
 def check_images(images, image_shape, owner):
-    """Refuses concrete images other than a non-empty batch of
-    `image_shape`, the images a backbone takes."""
-    values = concrete_values(images)
-    if values is None:
-        return
-    if values.ndim != 4 or tuple(values.shape[1:]) != tuple(image_shape):
+    """Refuses images other than a non-empty batch of `image_shape`, the
+    images a backbone takes. Reads shapes only; sizes unknown yet (a batch
+    being traced) pass."""
+    shape = tuple(np.shape(images))
+    known = zip(shape[1:], image_shape, strict=False)
+    if len(shape) != 4 or any(size not in (None, side) for size, side in known):
         raise ValueError(
             f"{owner} expects images of shape (batch, *{tuple(image_shape)}). "
-            f"Received shape {values.shape}"
+            f"Received shape {shape}"
         )
-    check_not_empty(values, owner)
+    if shape[0] == 0:
+        raise ValueError(f"{owner} expects at least one image. Received none.")
 
 
 def check_raw_images(images, channels, owner):
