@@ -7,8 +7,8 @@ see them (`open` for writing, `os.mkdir`, `os.rename`, `os.remove`,
 each scenario, mode and step `k`, a forked child saves NEW over OLD and, at
 step `k`, raises an `OSError` (mode "raise") or SIGKILLs itself (mode
 "kill"). The parent then records whether the path holds the complete OLD or
-NEW preset, which leftovers lie beside it, and whether the next clean save
-removes them.
+NEW preset, which leftovers lie beside it and, if any, whether the next
+clean save removes them.
 
 Runs under KERAS_BACKEND=numpy: saving needs no computation, and the numpy
 backend starts no thread, so forking is safe.
@@ -166,13 +166,16 @@ def inject(new, preset, mode, step):
 
 
 def report(name, mode, step, outcome, new, preset, expected):
-    """Prints what `preset` holds after the fault, and after a clean save of
-    `new` over it."""
+    """Prints what `preset` holds after the fault and, where the fault left
+    something beside it, after a clean save of `new` over it."""
     held = snapshot(preset)
     state = next((key for key, files in expected.items() if files == held), "broken")
     fault_leftovers = leftovers(preset)
-    new.save_to_preset(str(preset))
-    next_state = "new" if snapshot(preset) == expected["new"] else "broken"
+    next_state, next_leftovers = None, None
+    if fault_leftovers:
+        new.save_to_preset(str(preset))
+        next_state = "new" if snapshot(preset) == expected["new"] else "broken"
+        next_leftovers = leftovers(preset)
     print(
         json.dumps(
             {
@@ -183,7 +186,7 @@ def report(name, mode, step, outcome, new, preset, expected):
                 "state": state,
                 "leftovers": fault_leftovers,
                 "state_after_next_save": next_state,
-                "leftovers_after_next_save": leftovers(preset),
+                "leftovers_after_next_save": next_leftovers,
             }
         ),
         flush=True,
