@@ -182,9 +182,9 @@ def _task_dtype(config):
     mixed_bfloat16`). Its rule for float policies, the current default
     policy, applies: a mixed policy keeps float32 weights."""
     saved = config.get("config", {}).get("dtype")
-    if isinstance(saved, dict) and saved.get("config", {}).get("name", "").startswith(
-        "mixed_"
-    ):
+    policy = saved.get("config") if isinstance(saved, dict) else None
+    name = policy.get("name") if isinstance(policy, dict) else None
+    if isinstance(name, str) and name.startswith("mixed_"):
         return keras.config.dtype_policy()
     return None
 
