@@ -88,7 +88,10 @@ def run(args):
         print(f"keras-gmlp: error: {error}", file=sys.stderr)
         return 1
     except tf.errors.InvalidArgumentError as error:  # a file PIL read, TF can't
-        print(f"keras-gmlp: error: cannot decode an image: {error.message}")
+        print(
+            f"keras-gmlp: error: cannot decode an image: {error.message}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
